@@ -1,0 +1,462 @@
+"""The extractive answerer: picks the article sentences that answer a question, no LLM.
+
+Retrieval ranks chunks; this step re-scores candidate sentences (each retrieved chunk and its
+neighbours) by meaning (cosine to the question), wording (idf-weighted coverage of the
+question's terms, in the sentence and in the sentence before it) and fit (a number for "how
+many", a date for "when", the date the question names). It abstains when a name the
+question turns on appears in no article, or when no sentence is good enough. It never
+writes text of its own beyond a fixed frame: the answer is the quoted sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.bm25 import idf
+from rag.corpus import Corpus
+from rag.text import STOPWORDS, dates_mentioned, fold, months_mentioned, tokenize
+from rag.types import Answer, Chunk, Citation, Hit
+
+ABSTAIN_TEXT = "The articles don't say."
+
+_QWORDS = frozenset(
+    """what who whom whose when where which why how did does do is are was were will would can
+    could should has have had according tell told say said says describe explain name list
+    give""".split()
+)
+_NUMBER = re.compile(
+    r"\b\d[\d,.]*(?:st|nd|rd|th|%)?(?!\w)|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?)\b",
+    re.I,
+)
+_DURATION = re.compile(r"\b(?:days?|weeks?|months?|years?|hours?|minutes?)\b", re.I)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am|pm)\b", re.I)
+_WEEKDAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
+    r"tomorrow|weeks?|months?|years?)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ]+)*")
+_CAPWORD = re.compile(r"\b[A-ZÀ-Þ][\w’'.-]*")
+_SPEECH_Q = re.compile(
+    r"\bwhat did .{1,60}\b(say|tell|announce|state|write|claim|declare|warn)\b|\b(said|told|announced|stated|wrote|declared)\b"
+)
+_SPEECH = re.compile(
+    r"\b(said|says|say|told|tells|stated|states|announced|wrote|writes|declared|warned|added|noted|stressed|"
+    r"insisted|explained|described|emphasi[sz]ed|argued|recalled|reiterated|confirmed|mentioned|"
+    r"underscored|highlighted|indicated|reported|commented|dismissed|admitted|expressed|called|"
+    r"saying|stating|telling|clarified|pledged|vowed|suggested|claimed|urged|predicted|promised|threatened|"
+    r"asked|according to|announcing|warning|adding|noting|arguing|insisting|explaining|believed|thought)\b",
+    re.I,
+)
+_ANAPHOR = re.compile(r"^(He|She|They|It|This|That|These|Those|His|Her|Their|Its|At that time|Then)\b")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What the answerer needs to know about a question (pure, from its text alone)."""
+
+    text: str
+    tokens: tuple[str, ...]
+    entities: tuple[tuple[str, ...], ...]  # tokens of each name/acronym the question turns on
+    focus: tuple[str, ...]  # content tokens that are not names or dates
+    dates: frozenset[tuple[int, int]]
+    months: frozenset[int]
+    kind: str  # how_many | how_much | when | who | where | why | what | yes_no | other
+    speech: bool = False  # "what did X say/tell/announce ...": the answer reports speech
+
+    @property
+    def key_terms(self) -> tuple[str, ...]:
+        return tuple(t for e in self.entities for t in e)
+
+
+def analyse_question(text: str) -> QuestionInfo:
+    """``analyse_question("How many countries will send troops?").kind`` -> ``"how_many"``."""
+    low = fold(text).strip()
+    if re.match(r"how (many|much of)\b", low) or re.search(r"\bhow many\b|\bwhat (number|percentage)\b", low):
+        kind = "how_many"
+    elif re.search(r"\bhow (much|large|big|long|far)\b|\b(worth|value|cost|price|amount|size)\b", low):
+        kind = "how_much"
+    elif re.match(r"(when|what (time|day|date))\b", low) or re.search(
+        r"\bwhat (time|day|date)\b|\bwhen\b", low
+    ):
+        kind = "when"
+    elif re.match(r"(who|whom|whose)\b", low) or re.search(
+        r"\bwho\b|\bwhich (\w+ )?(leaders?|officials?|presidents?|ministers?|person|people|outlets?|newspapers?|media|agency|diplomats?|lawmakers?)\b",
+        low,
+    ):
+        kind = "who"
+    elif re.match(r"where\b", low):
+        kind = "where"
+    elif re.match(r"why\b", low):
+        kind = "why"
+    elif re.match(r"(is|are|was|were|did|does|do|will|has|have|can|could)\b", low):
+        kind = "yes_no"
+    elif re.match(r"(what|which)\b", low):
+        kind = "what"
+    else:
+        kind = "other"
+    entities: list[tuple[str, ...]] = []
+    group: list[str] = []
+    last_end = -2
+    for m in _CAPWORD.finditer(text):
+        word = m.group(0)
+        folded = fold(word).strip(".’'?!,")
+        toks = [t for t in tokenize(word) if not t.isdigit() and t not in _MONTH_TOKENS]
+        skip = not toks or folded in _QWORDS or folded in STOPWORDS or _is_demonym(folded)
+        # "Ursula von der Leyen": lower-case particles inside a name keep the group open
+        joined = m.start() - last_end <= 1 or re.fullmatch(
+            r"\s+(?:(?:von|der|de|van|la|al|bin|of|the|for)\s+)+", text[last_end : m.start()] or "x"
+        )
+        if group and (skip or not joined):
+            entities.append(tuple(group))
+            group = []
+        if not skip:
+            group.extend(toks)
+            last_end = m.end()
+    if group:
+        entities.append(tuple(group))
+    entity_tokens = {t for e in entities for t in e}
+    tokens = tuple(t for t in dict.fromkeys(tokenize(text)) if t not in _QWORDS)
+    return QuestionInfo(
+        text=text,
+        tokens=tokens,
+        entities=tuple(dict.fromkeys(entities)),
+        focus=tuple(
+            t for t in tokens if t not in entity_tokens and t not in _MONTH_TOKENS and not t.isdigit()
+        ),
+        dates=frozenset(dates_mentioned(text)),
+        months=frozenset(months_mentioned(text)),
+        kind=kind,
+        speech=bool(_SPEECH_Q.search(low)),
+    )
+
+
+def type_fits(q: QuestionInfo, text: str) -> bool | None:
+    """Does ``text`` hold the kind of thing the question asks for? None when the kind sets no test.
+
+    A number for "how many"/"how much", a date or time for "when", a name not in the
+    question for "who". ``type_fits(analyse_question("How many troops?"), "About 10 countries")`` -> True.
+    """
+    if q.kind in ("how_many", "how_much"):
+        q_numbers = set(re.findall(r"\d+", q.text))
+        nums = [
+            m
+            for m in _NUMBER.findall(text)
+            if re.sub(r"\D", "", m) not in q_numbers and not _is_date_number(text, m)
+        ]
+        return bool(nums) or (
+            q.kind == "how_much" and bool(_DURATION.search(text)) and "long" in q.text.lower()
+        )
+    if q.kind == "when":
+        return bool(
+            dates_mentioned(text) - q.dates
+            or _TIME.search(text)
+            or months_mentioned(text) - q.months
+            or _WEEKDAY.search(text)
+        )
+    if q.kind == "who":
+        q_low = fold(q.text)
+        return any(fold(n) not in q_low for n in _NAME.findall(text))
+    return None
+
+
+def _is_demonym(word: str) -> bool:
+    """Nationality adjectives ("Ukrainian", "French") describe; they are not what a question turns on."""
+    return word.endswith(("ian", "ean", "ish", "ese", "can")) or word in _DEMONYMS
+
+
+_DEMONYMS = frozenset("""french dutch swiss greek thai german czech welsh irish british scottish""".split())
+_MONTH_TOKENS = frozenset(
+    tokenize("January February March April June July August September October November December")
+)
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    vector: np.ndarray | None = None
+    toks: frozenset[str] = frozenset()
+    dense: float = 0.0
+    lex: float = 0.0
+    lex_ctx: float = 0.0
+    fit: float = 0.0
+    penalty: float = 0.0
+    score: float = 0.0
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.hit.chunk
+
+
+@dataclass(frozen=True)
+class AnswererConfig:
+    """Weights and thresholds of the extractive answerer (tuned on eval/questions.jsonl)."""
+
+    candidates: int = 12
+    w_dense: float = 0.5
+    w_lex: float = 0.5
+    w_ctx: float = 0.35
+    date_bonus: float = 0.15
+    fit_bonus: float = 0.08
+    fit_penalty: float = 0.3
+    entity_penalty: float = 0.4
+    entity_cap: float = 0.35
+    lex_known_only: bool = True
+    abstain_below: float = 0.48
+    second_within: float = 0.03
+    window_gain: float = 0.15
+    same_topic: float = 0.6
+    same_fact: float = 0.8
+    other_within: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be >= 1, got {self.candidates}")
+        if not 0.0 <= self.abstain_below <= 2.0:
+            raise ValueError(f"abstain_below must be in [0, 2], got {self.abstain_below}")
+
+
+class ExtractiveAnswerer:
+    """Answers from the articles' own sentences; abstains when they don't say."""
+
+    def __init__(self, corpus: Corpus, config: AnswererConfig | None = None, max_quotes: int = 3) -> None:
+        if max_quotes < 1:
+            raise ValueError(f"max_quotes must be >= 1, got {max_quotes}")
+        self.corpus = corpus
+        self.config = config or AnswererConfig()
+        self.max_quotes = max_quotes
+
+    def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        q = analyse_question(question)
+        missing = [e for e in q.entities if not all(self.corpus.knows_term(t) for t in e)]
+        if missing:
+            names = ", ".join("“" + " ".join(e) + "”" for e in missing)
+            return _abstain(question, f"No article mentions {names}.")
+        cands = self.rank(q, hits, query_vector)
+        if not cands:
+            return _abstain(question, "No article matches the question.")
+        if cands[0].score < self.config.abstain_below:
+            return _abstain(question, None, confidence=cands[0].score)
+        return self._compose(q, cands)
+
+    # -------------------------------------------------------------- scoring
+    def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
+        """Candidate sentences (retrieved chunks and the chunk after each), best first."""
+        cands: dict[str, Candidate] = {}
+        for h in hits[: self.config.candidates]:
+            nxt = self.corpus.neighbour(h.chunk, 1)
+            for chunk in (h.chunk, nxt):
+                if chunk is not None and chunk.chunk_id not in cands:
+                    cands[chunk.chunk_id] = Candidate(h if chunk is h.chunk else Hit(chunk, 0.0))
+        vecs = self.corpus.store.embeddings_for(list(cands)) if qvec is not None else {}
+        n = max(len(self.corpus.bm25), 1)
+        weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
+        # Words no article uses (the question paraphrases) cannot be matched, so they don't
+        # count against a sentence; words the articles do use but this sentence lacks do.
+        known = {t: w for t, w in weights.items() if self.corpus.bm25.doc_freq(t) > 0}
+        for c in cands.values():
+            c.vector = vecs.get(c.chunk.chunk_id)
+            c.dense = (
+                float(c.vector @ qvec) if c.vector is not None and qvec is not None else (c.hit.dense or 0.0)
+            )
+            self._score(q, c, known if self.config.lex_known_only else weights)
+        return sorted(cands.values(), key=lambda c: -c.score)
+
+    def _article_tokens(self, article_id: str) -> frozenset[str]:
+        return self.corpus.article_tokens(article_id)
+
+    def _rarity(self, entity: tuple[str, ...]) -> float:
+        """0..1: how rare an entity's rarest token is (1.0 = in one chunk), so "Ukraine" weighs little."""
+        n = max(len(self.corpus.bm25), 2)
+        best = max((idf(n, max(self.corpus.bm25.doc_freq(t), 1)) for t in entity), default=0.0)
+        return min(1.0, best / idf(n, 1)) ** 2
+
+    def _toks(self, chunk: Chunk | None) -> frozenset[str]:
+        return self.corpus.tokens(chunk) if chunk is not None else frozenset()
+
+    def _score(self, q: QuestionInfo, c: Candidate, weights: dict[str, float]) -> None:
+        cfg = self.config
+        total = sum(weights.values()) or 1.0
+        c.toks = self._toks(c.chunk)
+        prev = self.corpus.neighbour(c.chunk, -1)
+        ctx = c.toks | self._toks(prev)
+        c.lex = sum(w for t, w in weights.items() if t in c.toks) / total
+        c.lex_ctx = sum(w for t, w in weights.items() if t in ctx) / total
+        c.fit = self._fit(q, c.chunk, prev)
+        absent = [e for e in q.entities if not any(t in ctx for t in e)]
+        if absent:
+            # A name stated earlier in the same article ("according to the WSJ" two sentences up)
+            # costs half as much as one the article never mentions.
+            art = self._article_tokens(c.chunk.article_id)
+            c.penalty = min(
+                cfg.entity_cap,
+                sum(
+                    cfg.entity_penalty * self._rarity(e) * (0.5 if any(t in art for t in e) else 1.0)
+                    for e in absent
+                ),
+            )
+        c.score = (
+            cfg.w_dense * c.dense + cfg.w_lex * c.lex + cfg.w_ctx * (c.lex_ctx - c.lex) + c.fit - c.penalty
+        )
+
+    def _fit(self, q: QuestionInfo, chunk: Chunk, prev: Chunk | None) -> float:
+        cfg = self.config
+        text = chunk.text
+        fit = 0.0
+        if q.dates:
+            here = dates_mentioned(text)
+            published = (chunk.published.month, chunk.published.day)
+            if here & q.dates:
+                fit += cfg.date_bonus
+            elif prev is not None and dates_mentioned(prev.text) & q.dates:
+                fit += cfg.date_bonus / 2
+            elif here:
+                fit -= cfg.date_bonus / 3
+            elif published in q.dates:
+                fit += cfg.date_bonus / 3
+        ok = type_fits(q, text)
+        if ok is not None:
+            fit += (
+                cfg.fit_bonus
+                if ok
+                else -cfg.fit_penalty * (1.0 if q.kind in ("how_many", "how_much", "when") else 0.5)
+            )
+        if q.speech:
+            fit += cfg.fit_bonus / 2 if _SPEECH.search(text) else -cfg.fit_penalty
+        return fit
+
+    # -------------------------------------------------------------- compose
+    def _compose(self, q: QuestionInfo, cands: list[Candidate]) -> Answer:
+        cfg = self.config
+        best = cands[0]
+        quotes = self._window(q, best)
+        used = {c.chunk_id for c, _ in quotes}
+
+        # A second, different answer when it scores about as well (e.g. two facts asked at once).
+        for c in cands[1:]:
+            if len(quotes) >= self.max_quotes:
+                break
+            if c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
+                continue
+            if not self._similar(c, best, cfg.same_fact):
+                quotes.append((c.chunk, "answer"))
+                used.add(c.chunk.chunk_id)
+            break
+
+        # Other articles on the same question: each one's best sentence, when it scores close
+        # to ours. Quoted as another report when it states other numbers or dates (reports that
+        # differ), otherwise named as corroboration.
+        answer_articles = {c.article_id for c, _ in quotes}
+        extra: list[tuple[Chunk, str]] = []
+        for c in cands[1:]:
+            if len(answer_articles) > self.max_quotes:
+                break
+            if c.chunk.article_id in answer_articles or c.chunk.chunk_id in used:
+                continue
+            answer_articles.add(c.chunk.article_id)
+            if best.score - c.score > cfg.other_within:
+                continue
+            if _same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
+                extra.append((c.chunk, "corroboration"))
+            else:
+                prev = self.corpus.neighbour(c.chunk, -1)
+                if prev is not None and _ANAPHOR.match(c.chunk.text):
+                    extra.append((prev, "other_context"))
+                extra.append((c.chunk, "other_report"))
+        citations = [_cite(ch, role) for ch, role in quotes + extra]
+        parts: list[str] = []
+        corroborating: list[str] = []
+        for i, cit in enumerate(citations, start=1):
+            if cit.role in ("answer", "context"):
+                parts.append(f"{cit.quote} [{i}]")
+            elif cit.role == "other_context":
+                parts.append(
+                    f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
+                )
+            elif cit.role == "other_report":
+                if citations[i - 2].role == "other_context":
+                    parts.append(f"{cit.quote} [{i}]")
+                else:
+                    parts.append(
+                        f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
+                    )
+            else:
+                corroborating.append(f"{cit.article_id} ({cit.published.isoformat()}) [{i}]")
+        text = " ".join(parts).replace(" \n", "\n")
+        if corroborating:
+            text += "\nAlso reported in " + ", ".join(corroborating) + "."
+        return Answer(
+            question=q.text, answer=text, abstained=False, citations=tuple(citations), confidence=best.score
+        )
+
+    def _window(self, q: QuestionInfo, best: Candidate) -> list[tuple[Chunk, str]]:
+        """The best sentence, plus the one before when the best leans on it ("He said...", or it
+        holds the question's terms), plus the one after when that continues the thought, covers
+        what the best lacks, or holds the kind of answer asked for when the best does not."""
+        cfg = self.config
+        quotes: list[tuple[Chunk, str]] = []
+        prev = self.corpus.neighbour(best.chunk, -1)
+        nxt = self.corpus.neighbour(best.chunk, 1)
+        if prev is not None and (
+            _ANAPHOR.match(best.chunk.text) or best.lex_ctx - best.lex >= cfg.window_gain
+        ):
+            quotes.append((prev, "context"))
+        quotes.append((best.chunk, "answer"))
+        if nxt is not None and len(quotes) < self.max_quotes:
+            nxt_toks = self._toks(nxt)
+            adds_focus = any(t in nxt_toks and t not in best.toks for t in q.focus)
+            fills_type = type_fits(q, best.chunk.text) is False and type_fits(q, nxt.text) is True
+            if (
+                _ANAPHOR.match(nxt.text)
+                or adds_focus
+                or fills_type
+                or self._gain(q, best, nxt) >= cfg.window_gain
+            ):
+                quotes.append((nxt, "answer"))
+        return quotes
+
+    def _gain(self, q: QuestionInfo, best: Candidate, other: Chunk) -> float:
+        n = max(len(self.corpus.bm25), 1)
+        weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
+        total = sum(weights.values()) or 1.0
+        toks = self._toks(other)
+        return sum(w for t, w in weights.items() if t in toks and t not in best.toks) / total
+
+    @staticmethod
+    def _similar(a: Candidate, b: Candidate, threshold: float) -> bool:
+        return a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= threshold
+
+
+def _particulars(text: str) -> set[str]:
+    nums = {m.replace(",", "") for m in re.findall(r"\d[\d,.]*", text)}
+    return nums | {f"{m}-{d}" for m, d in dates_mentioned(text)}
+
+
+def _same_particulars(a: str, b: str) -> bool:
+    """Do two sentences state the same numbers and dates? ``("26 countries", "26 states")`` -> True."""
+    pa, pb = _particulars(a), _particulars(b)
+    return pa == pb or ((not pa or not pb) and not (pa ^ pb) - set())
+
+
+def _is_date_number(text: str, num: str) -> bool:
+    return bool(re.search(rf"\b[A-Z][a-z]{{2,8}}\.?\s+{re.escape(num)}\b", text))
+
+
+def _cite(chunk: Chunk, role: str) -> Citation:
+    start, end, text = chunk.start, chunk.end, chunk.text
+    # A headline merged into its chunk is context for retrieval, not part of the quote.
+    cut = text.rfind("\n")
+    if cut != -1 and text[cut + 1 :].strip():
+        lead = len(text[cut + 1 :]) - len(text[cut + 1 :].lstrip())
+        start = chunk.start + cut + 1 + lead
+        text = text[cut + 1 + lead :]
+    return Citation(chunk.article_id, chunk.published, text, start, end, role)
+
+
+def _abstain(question: str, reason: str | None, confidence: float = 0.0) -> Answer:
+    text = ABSTAIN_TEXT if not reason else f"{ABSTAIN_TEXT} {reason}"
+    return Answer(question=question, answer=text, abstained=True, confidence=confidence)

@@ -1,0 +1,235 @@
+"""The ``rag`` command line. Imports stay lazy so ``rag --help`` never loads torch or Chroma."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rag",
+        description="The newsroom's grounded Q&A assistant: answers with verbatim, offset-checked quotes.",
+        epilog="Configuration: RAG_DATA_DIR (index folder), RAG_CHROMA_URL (use a Chroma server), "
+        "RAG_TOP_K, RAG_MAX_QUOTES, RAG_LLM_BASE_URL... See README.md.",
+    )
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="index article files (default: seeds/)")
+    s.add_argument("paths", nargs="*", type=Path, help="files or folders (folders: *.txt, recursively)")
+    s.add_argument(
+        "--rebuild", action="store_true", help="drop the index first and rebuild it from these files"
+    )
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("ask", help="answer questions with quoted citations")
+    s.add_argument("questions", nargs="+", metavar="QUESTION")
+    s.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    s.add_argument("--top-k", type=int, default=None, help="chunks to retrieve (default RAG_TOP_K=30)")
+    s.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="only articles published on/after")
+    s.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="only articles published on/before")
+
+    s = sub.add_parser("show", help="print an article (the text citation offsets index)")
+    s.add_argument("article_id")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("status", help="what is indexed")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("eval", help="run the labelled question set and score it")
+    s.add_argument("--questions", type=Path, default=None, help="default: eval/questions.jsonl")
+    s.add_argument(
+        "--out", type=Path, default=None, help="write summary.json, questions.jsonl, report.md here"
+    )
+    s.add_argument("--baseline", type=Path, default=None, help="compare with this baseline and gate on it")
+    s.add_argument("--update-baseline", action="store_true", help="write the run as the new baseline")
+    s.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from rag.config import load_settings, set_offline_env
+    from rag.errors import BadQuestionError, ConfigError, NotFoundError, RagError, StoreUnavailableError
+
+    set_offline_env()
+    _quiet_libraries()
+    try:
+        settings = load_settings()
+        handler = {"ingest": _ingest, "ask": _ask, "show": _show, "status": _status, "eval": _eval}[args.cmd]
+        return handler(args, settings)
+    except (BadQuestionError, ConfigError, NotFoundError) as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreUnavailableError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    except RagError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print(
+            "rag: interrupted; every article written so far is complete, run again to finish", file=sys.stderr
+        )
+        return 130
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _pipeline(settings: Any) -> Any:
+    from rag.pipeline import build_pipeline
+
+    return build_pipeline(settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Any) -> int:
+    pipe = _pipeline(settings)
+    paths = args.paths or [settings.seeds_dir]
+    if args.rebuild:
+        pipe.store.reset()
+    report = pipe.ingest(paths, progress=not args.quiet and not args.json)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(
+            f"articles: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.failed)} failed "
+            f"({report.chunks_written} chunks written) -> {pipe.store.location}"
+        )
+        for f in report.failed:
+            print(f"  failed: {f.path}: {f.reason}", file=sys.stderr)
+    return EXIT_FAIL if report.failed else EXIT_OK
+
+
+def _date_range(args: argparse.Namespace) -> Any:
+    import datetime as dt
+
+    from rag.errors import BadQuestionError
+    from rag.types import DateRange
+
+    def parse(v: str | None, flag: str) -> dt.date | None:
+        if v is None:
+            return None
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise BadQuestionError(f"{flag} {v!r} is not a date: use YYYY-MM-DD") from None
+
+    dr = DateRange(parse(args.date_from, "--from"), parse(args.date_to, "--to"))
+    if dr.start and dr.end and dr.start > dr.end:
+        raise BadQuestionError(f"--from {dr.start} is after --to {dr.end}")
+    return dr
+
+
+def _ask(args: argparse.Namespace, settings: Any) -> int:
+    dr = _date_range(args)
+    pipe = _pipeline(settings)
+    for q in args.questions:
+        pipe.check_question(q)
+    _ensure_indexed(pipe)
+    for q in args.questions:
+        ans = pipe.ask(q, top_k=args.top_k, date_range=dr)
+        if args.json:
+            print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(format_answer(ans), flush=True)
+    return EXIT_OK
+
+
+def _ensure_indexed(pipe: Any) -> None:
+    from rag.errors import RagError
+
+    pipe.corpus.sync(force=True)
+    if not pipe.corpus.articles:
+        raise RagError(f"the index at {pipe.store.location} is empty: run `rag ingest` (or `make run`) first")
+
+
+def format_answer(ans: Any) -> str:
+    """Human-readable answer: the answer, then numbered quotes with article id and date."""
+    lines = [f"Q: {ans.question}", ""]
+    lines.append(("[no answer] " if ans.abstained else "") + ans.answer)
+    if ans.citations:
+        lines.append("")
+        for i, c in enumerate(ans.citations, start=1):
+            role = "" if c.role == "answer" else f" ({c.role})"
+            lines.append(f"  [{i}] {c.article_id}, {c.published.isoformat()}, chars {c.start}-{c.end}{role}")
+            lines.append(f"      “{c.quote}”")
+    if ans.unverified:
+        lines.append("")
+        lines.append("  Removed (not verbatim in the articles): " + "; ".join(ans.unverified))
+    return "\n".join(lines) + "\n"
+
+
+def _show(args: argparse.Namespace, settings: Any) -> int:
+    from rag.errors import NotFoundError
+
+    pipe = _pipeline(settings)
+    art = pipe.store.get_article(args.article_id)
+    if art is None:
+        raise NotFoundError(
+            f"no article {args.article_id!r} in {pipe.store.location}: `rag status` lists them"
+        )
+    if args.json:
+        print(
+            json.dumps(
+                {"article_id": art.article_id, "published": art.published_iso, "text": art.text},
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(f"{art.article_id} — published {art.published_iso}\n\n{art.text}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, settings: Any) -> int:
+    from rag.embed import MODEL_NAME
+    from rag.store import ChromaStore
+
+    store = (
+        ChromaStore(url=settings.chroma_url, name=settings.collection)
+        if settings.chroma_url
+        else ChromaStore(data_dir=settings.data_dir, name=settings.collection)
+    )
+    n_articles, n_chunks = store.counts()
+    infos = store.list_articles()
+    out = {
+        "articles": n_articles,
+        "chunks": n_chunks,
+        "store": "server" if settings.chroma_url else "embedded",
+        "location": store.location,
+        "collection": settings.collection,
+        "embedder": MODEL_NAME,
+        "published_from": min((a.published for a in infos), default=None),
+        "published_to": max((a.published for a in infos), default=None),
+    }
+    if args.json:
+        print(json.dumps(out, default=str))
+    else:
+        for k, v in out.items():
+            print(f"{k:>15}: {v}")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, settings: Any) -> int:
+    from rag.eval_run import run_eval_cli
+
+    return run_eval_cli(args, settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

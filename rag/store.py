@@ -1,0 +1,336 @@
+"""Chroma adapter: the only module that touches chromadb.
+
+Two collections per index: ``<name>_chunks`` (one row per chunk, with its vector and span)
+and ``<name>_articles`` (one row per article: the full text and its content digest). An
+article is written chunks-first and its article row last, so the article row is the
+commit marker: a crash between the two leaves chunks whose ``article_digest`` does not
+match any committed article, and readers ignore them until the next ingest repairs it.
+Chroma result dicts are turned into domain types here and go no further.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import ConfigError, StoreUnavailableError
+from rag.types import Article, Chunk, DateRange
+
+log = logging.getLogger(__name__)
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    article_id: str
+    published: dt.date
+    title: str
+    chunks: int
+    digest: str
+
+
+def _where_dates(dr: DateRange) -> dict[str, Any] | None:
+    conds: list[dict[str, Any]] = []
+    if dr.start is not None:
+        conds.append({"published_int": {"$gte": _int_date(dr.start)}})
+    if dr.end is not None:
+        conds.append({"published_int": {"$lte": _int_date(dr.end)}})
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def _int_date(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+class ChromaStore:
+    """Chunks and articles in Chroma: embedded (``data_dir``) or a server (``url``)."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        url: str | None = None,
+        name: str = "news",
+        embedder_name: str = "all-MiniLM-L6-v2",
+    ) -> None:
+        if (data_dir is None) == (url is None):
+            raise ConfigError("give exactly one of data_dir (embedded Chroma) or url (Chroma server)")
+        self.data_dir = data_dir
+        self.url = url
+        self.name = name
+        self.embedder_name = embedder_name
+        self._client: Any = None
+        self._chunks: Any = None
+        self._articles: Any = None
+        self._meta: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return self.url or str(self.data_dir)
+
+    # ------------------------------------------------------------------ connection
+    def _connect(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        cs = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if self.url:
+                u = urlparse(self.url)
+                client = chromadb.HttpClient(
+                    host=u.hostname or "127.0.0.1",
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    settings=cs,
+                )
+            else:
+                assert self.data_dir is not None
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(self.data_dir), settings=cs)
+            chunks = client.get_or_create_collection(
+                f"{self.name}_chunks",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": self.embedder_name},
+            )
+            articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
+            meta = client.get_or_create_collection(f"{self.name}_meta", embedding_function=None)
+        except Exception as e:
+            raise StoreUnavailableError(
+                f"cannot open Chroma at {self.location}: {e}. "
+                + ("Is `chroma run` up at that URL?" if self.url else "Is another process using that folder?")
+            ) from e
+        found = (chunks.metadata or {}).get("embedder")
+        if found and found != self.embedder_name:
+            raise ConfigError(
+                f"the index at {self.location} was built with embedder {found!r}, not {self.embedder_name!r}: "
+                "use another RAG_DATA_DIR / RAG_COLLECTION, or delete the index and run `rag ingest`"
+            )
+        self._client, self._chunks, self._articles, self._meta = client, chunks, articles, meta
+
+    def _cols(self) -> tuple[Any, Any]:
+        if self._chunks is None:
+            with self._lock:
+                if self._chunks is None:
+                    self._connect()
+        return self._chunks, self._articles
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call, turning connection failures into StoreUnavailableError."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            if self.url and _looks_like_connection_error(e):
+                self._chunks = None  # reconnect next time
+                raise StoreUnavailableError(
+                    f"Chroma server at {self.url} is unreachable ({what}): {e}"
+                ) from e
+            raise
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the store answers."""
+        chunks, _ = self._cols()
+        self._call("heartbeat", chunks.count)
+
+    # ------------------------------------------------------------------ writes
+    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        """Replace an article's chunks and commit its article row (the marker) last."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        ccol, acol = self._cols()
+        ids = [c.chunk_id for c in chunks]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate chunk ids in article {article.article_id}")
+        old = self._call("get", ccol.get, where={"article_id": article.article_id}, include=[])
+        stale = sorted(set(old["ids"]) - set(ids))
+        if stale:
+            self._call("delete", ccol.delete, ids=stale)
+        if ids:
+            self._call(
+                "upsert",
+                ccol.upsert,
+                ids=ids,
+                embeddings=np.asarray(embeddings, dtype=np.float32),
+                documents=[c.text for c in chunks],
+                metadatas=[
+                    {
+                        "article_id": c.article_id,
+                        "seq": c.seq,
+                        "start": c.start,
+                        "end": c.end,
+                        "published": c.published.isoformat(),
+                        "published_int": _int_date(c.published),
+                        "article_digest": c.article_digest,
+                    }
+                    for c in chunks
+                ],
+            )
+        self._call(
+            "upsert",
+            acol.upsert,
+            ids=[article.article_id],
+            embeddings=[[0.0]],
+            documents=[article.text],
+            metadatas=[
+                {
+                    "published": article.published_iso,
+                    "published_int": article.published_int,
+                    "digest": article.digest,
+                    "chunks": len(chunks),
+                    "title": article.title,
+                }
+            ],
+        )
+
+    def bump_generation(self) -> str:
+        """Mark the store as changed so every reader (in any process) refreshes its view."""
+        import uuid
+
+        self._cols()
+        gen = uuid.uuid4().hex
+        self._call(
+            "upsert", self._meta.upsert, ids=["state"], embeddings=[[0.0]], metadatas=[{"generation": gen}]
+        )
+        return gen
+
+    def generation(self) -> str:
+        """An opaque marker that changes whenever articles are written or deleted."""
+        self._cols()
+        res = self._call("get", self._meta.get, ids=["state"], include=["metadatas"])
+        return str(res["metadatas"][0]["generation"]) if res["ids"] else "empty"
+
+    def delete_article(self, article_id: str) -> bool:
+        ccol, acol = self._cols()
+        existed = bool(self._call("get", acol.get, ids=[article_id], include=[])["ids"])
+        self._call("delete", acol.delete, ids=[article_id])  # uncommit first
+        self._call("delete", ccol.delete, where={"article_id": article_id})
+        return existed
+
+    # ------------------------------------------------------------------ reads
+    def digests(self) -> dict[str, str]:
+        """Committed article id -> content digest."""
+        _, acol = self._cols()
+        out: dict[str, str] = {}
+        for page in self._pages(acol, include=["metadatas"]):
+            for i, md in zip(page["ids"], page["metadatas"], strict=True):
+                out[i] = str(md["digest"])
+        return out
+
+    def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        if not ids:
+            return {}
+        _, acol = self._cols()
+        res = self._call("get", acol.get, ids=list(ids), include=["documents", "metadatas"])
+        return {
+            i: Article(i, dt.date.fromisoformat(str(md["published"])), doc)
+            for i, doc, md in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+        }
+
+    def get_article(self, article_id: str) -> Article | None:
+        return self.get_articles([article_id]).get(article_id)
+
+    def list_articles(self) -> list[ArticleInfo]:
+        _, acol = self._cols()
+        out = []
+        for page in self._pages(acol, include=["metadatas"]):
+            for i, md in zip(page["ids"], page["metadatas"], strict=True):
+                out.append(
+                    ArticleInfo(
+                        i,
+                        dt.date.fromisoformat(str(md["published"])),
+                        str(md.get("title", "")),
+                        int(md.get("chunks", 0)),
+                        str(md["digest"]),
+                    )
+                )
+        return sorted(out, key=lambda a: (a.published, a.article_id))
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks) as stored, including any uncommitted chunks of a crashed ingest."""
+        ccol, acol = self._cols()
+        return int(self._call("count", acol.count)), int(self._call("count", ccol.count))
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk (paged), for side indexes such as BM25."""
+        ccol, _ = self._cols()
+        for page in self._pages(ccol, include=["documents", "metadatas"]):
+            for doc, md in zip(page["documents"], page["metadatas"], strict=True):
+                yield _chunk(doc, md)
+
+    def _pages(self, col: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._call("get", col.get, include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
+    def dense(
+        self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the chunks nearest ``vector``, within a date range.
+
+        Only ids and distances come back (texts are held by the caller's corpus view), which
+        keeps a query at a few milliseconds. ``n_hint`` (the known chunk count) saves a call.
+        """
+        ccol, _ = self._cols()
+        n = n_hint if n_hint is not None else self._call("count", ccol.count)
+        if n == 0 or k <= 0:
+            return []
+        res = self._call(
+            "query",
+            ccol.query,
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=min(k, n),
+            where=_where_dates(date_range),
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not chunk_ids:
+            return {}
+        ccol, _ = self._cols()
+        res = self._call("get", ccol.get, ids=list(chunk_ids), include=["embeddings"])
+        return {
+            i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"], strict=True)
+        }
+
+    def reset(self) -> None:
+        """Drop both collections (``rag ingest --rebuild``)."""
+        self._cols()
+        for suffix in ("chunks", "articles", "meta"):
+            with contextlib.suppress(Exception):
+                self._client.delete_collection(f"{self.name}_{suffix}")
+        self._chunks = self._articles = None
+
+
+def _chunk(doc: str, md: dict[str, Any]) -> Chunk:
+    return Chunk(
+        article_id=str(md["article_id"]),
+        published=dt.date.fromisoformat(str(md["published"])),
+        seq=int(md["seq"]),
+        start=int(md["start"]),
+        end=int(md["end"]),
+        text=doc,
+        article_digest=str(md["article_digest"]),
+    )
+
+
+def _looks_like_connection_error(e: Exception) -> bool:
+    text = f"{type(e).__name__} {e}".lower()
+    return any(
+        s in text for s in ("connect", "timeout", "timed out", "unreachable", "refused", "502", "503", "504")
+    )

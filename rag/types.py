@@ -1,0 +1,179 @@
+"""Domain types: plain frozen dataclasses shared by every step.
+
+This module imports nothing from Chroma, llama-index, FastAPI or Gradio. Steps return new
+values (``dataclasses.replace``) rather than mutating their inputs. Offsets are always
+character offsets into ``Article.text`` (Python ``str`` indices), so the invariant
+``article.text[c.start:c.end] == c.quote`` can be checked anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_hash(*parts: str) -> str:
+    """Stable short hash of text parts: ``content_hash("a", "b")`` -> 16 hex chars."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article: ``text`` is the body exactly as in the file after the date header."""
+
+    article_id: str
+    published: dt.date
+    text: str
+
+    @property
+    def published_iso(self) -> str:
+        return self.published.isoformat()
+
+    @property
+    def published_int(self) -> int:
+        """``2025-09-04`` -> ``20250904`` (Chroma range filters take numbers only)."""
+        return self.published.year * 10000 + self.published.month * 100 + self.published.day
+
+    @property
+    def digest(self) -> str:
+        """Content hash of id, date and text: changes whenever the article does."""
+        return content_hash(self.article_id, self.published_iso, self.text)
+
+    @property
+    def title(self) -> str:
+        """A title-like first line: the first sentence, cut at 120 characters."""
+        first = self.text.strip().split("\n", 1)[0]
+        return first if len(first) <= 120 else first[:117].rstrip() + "..."
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article (one sentence, or a few very short ones) that is embedded and indexed."""
+
+    article_id: str
+    published: dt.date
+    seq: int
+    start: int
+    end: int
+    text: str
+    article_digest: str
+
+    @property
+    def chunk_id(self) -> str:
+        """Id from content: article id, span and text, so re-indexing is an idempotent upsert."""
+        return f"{self.article_id}:{self.seq}:{content_hash(self.article_id, str(self.start), str(self.end), self.text)}"
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive publication-date filter; either end may be open."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    @property
+    def is_open(self) -> bool:
+        return self.start is None and self.end is None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a retriever receives: the question, how many hits, an optional date filter."""
+
+    text: str
+    top_k: int = 20
+    date_range: DateRange = field(default_factory=DateRange)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its score from one retriever (or the fused score)."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None  # cosine similarity to the question, when known
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote: ``article.text[start:end] == quote`` once verified."""
+
+    article_id: str
+    published: dt.date
+    quote: str
+    start: int
+    end: int
+    role: str = "answer"  # "answer" | "context" | "corroboration"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "article_id": self.article_id,
+            "published": self.published.isoformat(),
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one question."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    mode: str = "extractive"
+    confidence: float = 0.0
+    unverified: tuple[str, ...] = ()
+    llm_error: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for evaluation
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "mode": self.mode,
+            "confidence": round(self.confidence, 4),
+            "unverified": list(self.unverified),
+            "llm_error": self.llm_error,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file that could not be indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    failed: tuple[FileFailure, ...] = ()
+    chunks_written: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "chunks_written": self.chunks_written,
+        }
