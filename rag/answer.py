@@ -17,13 +17,13 @@ import numpy as np
 
 from rag.bm25 import idf
 from rag.corpus import Corpus
-from rag.text import STOPWORDS, dates_mentioned, fold, months_mentioned, tokenize
+from rag.text import MONTH_RE, STOPWORDS, dates_mentioned, fold, months_mentioned, tokenize
 from rag.types import Answer, Chunk, Citation, Hit
 
 ABSTAIN_TEXT = "The articles don't say."
 
 _QWORDS = frozenset(
-    """what who whom whose when where which why how did does do is are was were will would can
+    """mani much what who whom whose when where which why how did does do is are was were will would can
     could should has have had according tell told say said says describe explain name list
     give""".split()
 )
@@ -443,7 +443,9 @@ def _same_particulars(a: str, b: str) -> bool:
 
 
 def _is_date_number(text: str, num: str) -> bool:
-    return bool(re.search(rf"\b[A-Z][a-z]{{2,8}}\.?\s+{re.escape(num)}\b", text))
+    """Is ``num`` the day of a date in ``text`` ("Aug. 18", "18 August")?"""
+    n = re.escape(num)
+    return bool(re.search(rf"\b(?:{MONTH_RE})\.?\s+{n}\b|\b{n}\s+(?:of\s+)?(?:{MONTH_RE})\b", text, re.I))
 
 
 def _cite(chunk: Chunk, role: str) -> Citation:

@@ -122,4 +122,4 @@ def _progress(total: int, enabled: bool) -> _NoBar:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="article", desc="indexing", dynamic_ncols=True)  # type: ignore[return-value]
+    return tqdm(total=total, unit="article", desc="indexing", dynamic_ncols=True)

@@ -192,7 +192,7 @@ _MONTH_CANON = {k: v for k, v in (
     ("oct", "october"), ("nov", "november"), ("dec", "december"),
 )}  # fmt: skip
 _MONTH_CANON.update({v: v for v in list(_MONTH_CANON.values())})
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_RE = _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I)
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?(?:,?\s+(\d{{4}}))?", re.I

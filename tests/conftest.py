@@ -1,0 +1,60 @@
+"""Shared fixtures. Unit tests use tiny data and the FakeHashEmbedder; integration tests use
+the real MiniLM model, a real embedded Chroma, and real servers on loopback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.config import set_offline_env
+
+set_offline_env()
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from rag.embed import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory, minilm):
+    """A real pipeline (MiniLM + embedded Chroma) with seeds/ indexed, shared by read-only tests."""
+    from rag.config import load_settings
+    from rag.pipeline import build_pipeline
+
+    data = tmp_path_factory.mktemp("seeded")
+    pipe = build_pipeline(load_settings(data_dir=data), embedder=minilm)
+    report = pipe.ingest([SEEDS])
+    assert not report.failed
+    return pipe
+
+
+@pytest.fixture
+def fake_pipeline(tmp_path):
+    """A pipeline over a real embedded Chroma with the FAKE hash embedder (fast, no model)."""
+    from rag.config import load_settings
+    from rag.embed import FakeHashEmbedder
+    from rag.pipeline import build_pipeline
+
+    return build_pipeline(load_settings(data_dir=tmp_path / "data"), embedder=FakeHashEmbedder())
+
+
+def write_article(folder: Path, name: str, body: str, date: str = "2025-09-04") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / name
+    p.write_text(f" date {date} {body}", encoding="utf-8")
+    return p
