@@ -212,6 +212,7 @@ class AnswererConfig:
     same_topic: float = 0.6
     same_fact: float = 0.8
     other_within: float = 0.25
+    other_articles: int = 2
 
     def __post_init__(self) -> None:
         if self.candidates < 1:
@@ -352,21 +353,21 @@ class ExtractiveAnswerer:
         # differ), otherwise named as corroboration.
         answer_articles = {c.article_id for c, _ in quotes}
         extra: list[tuple[Chunk, str]] = []
+        others = 0
         for c in cands[1:]:
-            if len(answer_articles) > self.max_quotes:
+            if others >= cfg.other_articles:
                 break
             if c.chunk.article_id in answer_articles or c.chunk.chunk_id in used:
                 continue
             answer_articles.add(c.chunk.article_id)
             if best.score - c.score > cfg.other_within:
                 continue
+            others += 1
             if _same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
                 extra.append((c.chunk, "corroboration"))
             else:
-                prev = self.corpus.neighbour(c.chunk, -1)
-                if prev is not None and _ANAPHOR.match(c.chunk.text):
-                    extra.append((prev, "other_context"))
-                extra.append((c.chunk, "other_report"))
+                for chunk, role in self._window(q, c, limit=2):
+                    extra.append((chunk, "other_context" if role == "context" else "other_report"))
         citations = [_cite(ch, role) for ch, role in quotes + extra]
         parts: list[str] = []
         corroborating: list[str] = []
@@ -378,7 +379,10 @@ class ExtractiveAnswerer:
                     f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
                 )
             elif cit.role == "other_report":
-                if citations[i - 2].role == "other_context":
+                if (
+                    citations[i - 2].role in ("other_context", "other_report")
+                    and citations[i - 2].article_id == cit.article_id
+                ):
                     parts.append(f"{cit.quote} [{i}]")
                 else:
                     parts.append(
@@ -393,7 +397,7 @@ class ExtractiveAnswerer:
             question=q.text, answer=text, abstained=False, citations=tuple(citations), confidence=best.score
         )
 
-    def _window(self, q: QuestionInfo, best: Candidate) -> list[tuple[Chunk, str]]:
+    def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
         """The best sentence, plus the one before when the best leans on it ("He said...", or it
         holds the question's terms), plus the one after when that continues the thought, covers
         what the best lacks, or holds the kind of answer asked for when the best does not."""
@@ -406,7 +410,7 @@ class ExtractiveAnswerer:
         ):
             quotes.append((prev, "context"))
         quotes.append((best.chunk, "answer"))
-        if nxt is not None and len(quotes) < self.max_quotes:
+        if nxt is not None and len(quotes) < (limit or self.max_quotes):
             nxt_toks = self._toks(nxt)
             adds_focus = any(t in nxt_toks and t not in best.toks for t in q.focus)
             fills_type = type_fits(q, best.chunk.text) is False and type_fits(q, nxt.text) is True

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="what is indexed")
     s.add_argument("--json", action="store_true")
 
+    s = sub.add_parser("serve", help="serve the chat UI, the answer API and the OpenAI-compatible endpoint")
+    s.add_argument("--host", default=None, help="default RAG_HOST or 127.0.0.1")
+    s.add_argument("--port", type=int, default=None, help="default RAG_PORT or 7860")
+    s.add_argument("--no-ui", action="store_true", help="API only (no Gradio chat)")
+
     s = sub.add_parser("eval", help="run the labelled question set and score it")
     s.add_argument("--questions", type=Path, default=None, help="default: eval/questions.jsonl")
     s.add_argument(
@@ -62,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()
     try:
         settings = load_settings()
-        handler = {"ingest": _ingest, "ask": _ask, "show": _show, "status": _status, "eval": _eval}[args.cmd]
+        handler = {
+            "ingest": _ingest,
+            "ask": _ask,
+            "show": _show,
+            "status": _status,
+            "eval": _eval,
+            "serve": _serve,
+        }[args.cmd]
         return handler(args, settings)
     except (BadQuestionError, ConfigError, NotFoundError) as e:
         print(f"rag: {e}", file=sys.stderr)
@@ -137,6 +149,8 @@ def _date_range(args: argparse.Namespace) -> Any:
 
 
 def _ask(args: argparse.Namespace, settings: Any) -> int:
+    from rag.format import format_text
+
     dr = _date_range(args)
     pipe = _pipeline(settings)
     for q in args.questions:
@@ -147,7 +161,7 @@ def _ask(args: argparse.Namespace, settings: Any) -> int:
         if args.json:
             print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
         else:
-            print(format_answer(ans), flush=True)
+            print(format_text(ans), flush=True)
     return EXIT_OK
 
 
@@ -157,22 +171,6 @@ def _ensure_indexed(pipe: Any) -> None:
     pipe.corpus.sync(force=True)
     if not pipe.corpus.articles:
         raise RagError(f"the index at {pipe.store.location} is empty: run `rag ingest` (or `make run`) first")
-
-
-def format_answer(ans: Any) -> str:
-    """Human-readable answer: the answer, then numbered quotes with article id and date."""
-    lines = [f"Q: {ans.question}", ""]
-    lines.append(("[no answer] " if ans.abstained else "") + ans.answer)
-    if ans.citations:
-        lines.append("")
-        for i, c in enumerate(ans.citations, start=1):
-            role = "" if c.role == "answer" else f" ({c.role})"
-            lines.append(f"  [{i}] {c.article_id}, {c.published.isoformat()}, chars {c.start}-{c.end}{role}")
-            lines.append(f"      “{c.quote}”")
-    if ans.unverified:
-        lines.append("")
-        lines.append("  Removed (not verbatim in the articles): " + "; ".join(ans.unverified))
-    return "\n".join(lines) + "\n"
 
 
 def _show(args: argparse.Namespace, settings: Any) -> int:
@@ -222,6 +220,34 @@ def _status(args: argparse.Namespace, settings: Any) -> int:
     else:
         for k, v in out.items():
             print(f"{k:>15}: {v}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, settings: Any) -> int:
+    import logging
+
+    import uvicorn
+
+    from rag.api import create_app
+    from rag.config import load_settings
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    if overrides:
+        settings = load_settings(
+            **{
+                **settings.model_dump(exclude={"api_key", "llm_api_key"}),
+                **overrides,
+                "api_key": settings.api_key,
+                "llm_api_key": settings.llm_api_key,
+            }
+        )
+    logging.getLogger("rag").setLevel(logging.INFO)
+    app = create_app(settings, with_ui=not args.no_ui)
+    url = f"http://{settings.host}:{settings.port}/"
+    print(
+        f"rag: serving the chat at {url} (API docs at {url}docs); Ctrl+C to stop", file=sys.stderr, flush=True
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
     return EXIT_OK
 
 

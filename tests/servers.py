@@ -71,3 +71,29 @@ def chroma_server(path: Path) -> Iterator[str]:
     finally:
         stop(proc)
         log.close()
+
+
+class ThreadServer:
+    """A real uvicorn server on a loopback port, in a thread of the test process (so the model
+    loaded by the test session is reused). Stopped with ``should_exit``; bounded waits."""
+
+    def __init__(self, app: object) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        wait_http(f"{self.url}/healthz", timeout=60)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)

@@ -1,0 +1,1 @@
+"""The staff chat UI (Gradio), mounted by ``rag.api`` at ``/``."""
