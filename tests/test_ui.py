@@ -67,7 +67,8 @@ def test_ask_see_answer_and_highlighted_source(browser, server):
     # another citation: the panel switches article and highlight
     radios = page.locator("#rag-citations label")
     assert radios.count() >= 2
-    radios.nth(1).click()
+    unchecked = [i for i in range(radios.count()) if not radios.nth(i).locator("input").is_checked()]
+    radios.nth(unchecked[0]).click()
     page.wait_for_function(
         f"document.querySelector('#rag-quote') && document.querySelector('#rag-quote').innerText !== {quote!r}",
         timeout=30_000,
