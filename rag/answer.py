@@ -368,7 +368,7 @@ class ExtractiveAnswerer:
             else:
                 for chunk, role in self._window(q, c, limit=2):
                     extra.append((chunk, "other_context" if role == "context" else "other_report"))
-        citations = [_cite(ch, role) for ch, role in quotes + extra]
+        citations = [cite_chunk(ch, role) for ch, role in quotes + extra]
         parts: list[str] = []
         corroborating: list[str] = []
         for i, cit in enumerate(citations, start=1):
@@ -452,7 +452,8 @@ def _is_date_number(text: str, num: str) -> bool:
     return bool(re.search(rf"\b(?:{MONTH_RE})\.?\s+{n}\b|\b{n}\s+(?:of\s+)?(?:{MONTH_RE})\b", text, re.I))
 
 
-def _cite(chunk: Chunk, role: str) -> Citation:
+def cite_chunk(chunk: Chunk, role: str) -> Citation:
+    """A citation of a chunk's verbatim text (a merged headline is trimmed off the quote)."""
     start, end, text = chunk.start, chunk.end, chunk.text
     # A headline merged into its chunk is context for retrieval, not part of the quote.
     cut = text.rfind("\n")

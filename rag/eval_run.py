@@ -93,7 +93,66 @@ def run_eval(
     summary: dict[str, Any] = summarize(records)
     if with_ragas:
         summary["ragas"] = ragas_scores(pipeline, questions, records, arts)
+        if pipeline.settings.llm_base_url:
+            summary["ragas"].update(ragas_llm_scores(pipeline, questions, records))
     return records, summary
+
+
+def ragas_llm_scores(
+    pipeline: Any, questions: list[LabelledQuestion], records: list[dict[str, Any]]
+) -> dict[str, float]:
+    """LLM-judged ragas metrics (faithfulness, answer relevancy) through the configured LLM endpoint.
+
+    Any failure of the judge (a small model rarely returns the JSON ragas expects) is reported
+    as ``ragas_llm_error`` rather than failing the run.
+    """
+    s: Settings = pipeline.settings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from openai import OpenAI
+            from ragas import EvaluationDataset, RunConfig, evaluate
+            from ragas.embeddings import LlamaIndexEmbeddingsWrapper
+            from ragas.llms import llm_factory
+            from ragas.metrics import Faithfulness, ResponseRelevancy
+
+            from rag.li_adapters import llama_index_embedding
+
+            client = OpenAI(
+                base_url=s.llm_base_url,
+                api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else "unused",
+                timeout=s.llm_timeout,
+                max_retries=0,
+            )
+            llm = llm_factory(s.llm_model or "default", client=client)
+            emb = LlamaIndexEmbeddingsWrapper(llama_index_embedding(pipeline.embedder))
+            rows = [
+                {
+                    "user_input": q.question,
+                    "response": r["answer"],
+                    "retrieved_contexts": [c["quote"] for c in r["citations"]] or [""],
+                }
+                for q, r in zip(questions, records, strict=True)
+                if q.answerable and not r["abstained"]
+            ]
+            result = evaluate(
+                EvaluationDataset.from_list(rows),
+                metrics=[Faithfulness(), ResponseRelevancy(strictness=1)],
+                llm=llm,  # type: ignore[arg-type]
+                embeddings=emb,
+                run_config=RunConfig(max_workers=2, timeout=int(s.llm_timeout)),
+                show_progress=False,
+                raise_exceptions=False,
+            )
+            df = result.to_pandas()  # type: ignore[union-attr]
+            out = {}
+            for col in ("faithfulness", "answer_relevancy"):
+                if col in df:
+                    vals = [float(v) for v in df[col] if v == v]  # NaN-safe
+                    out[col] = round(mean(vals), 4) if vals else float("nan")
+            return out
+    except Exception as e:  # the judge is optional; say why it is missing
+        return {"ragas_llm_error": f"{type(e).__name__}: {str(e)[:200]}"}  # type: ignore[dict-item]
 
 
 def ragas_scores(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rag.answer import AnswererConfig, ExtractiveAnswerer
 from rag.config import Settings
@@ -28,7 +29,12 @@ class Pipeline:
     embedder: Embedder
     corpus: Corpus
     retriever: HybridRetriever
-    answerer: ExtractiveAnswerer
+    answerer: Any  # ExtractiveAnswerer | GenerativeAnswerer
+
+    @property
+    def mode(self) -> str:
+        return "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "generative"
+
     verifier: CitationVerifier
 
     def check_question(self, question: object) -> str:
@@ -95,6 +101,22 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
     corpus = Corpus(store, cache_dir=cache_dir)
     retriever = HybridRetriever(corpus, emb)
-    answerer = ExtractiveAnswerer(corpus, AnswererConfig(), max_quotes=settings.max_quotes)
+    extractive = ExtractiveAnswerer(corpus, AnswererConfig(), max_quotes=settings.max_quotes)
+    answerer: Any = extractive
+    if settings.llm_base_url:
+        from rag.generate import GenerativeAnswerer, OpenAICompatibleLLM
+        from rag.prompts import load_prompt
+
+        if not settings.llm_model:
+            raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: name the model to use")
+        llm = OpenAICompatibleLLM(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+            settings.llm_timeout,
+        )
+        answerer = GenerativeAnswerer(
+            llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
+        )
     verifier = CitationVerifier(corpus.article)
     return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier)
