@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None, help="default RAG_PORT or 7860")
     s.add_argument("--no-ui", action="store_true", help="API only (no Gradio chat)")
 
+    s = sub.add_parser(
+        "bench", help="benchmarks beside LlamaIndex's default pipeline; writes bench/results.*"
+    )
+    s.add_argument("--sizes", default="3,1000,10000", help="corpus sizes in articles (3 = seeds/)")
+    s.add_argument("--out", type=Path, default=None, help="default: bench/ in the project")
+    s.add_argument("--no-http", action="store_true", help="skip the `rag serve` HTTP measurements")
+    s.add_argument("--no-anchor", action="store_true", help="skip the LlamaIndex default pipeline")
+
     s = sub.add_parser("eval", help="run the labelled question set and score it")
     s.add_argument("--questions", type=Path, default=None, help="default: eval/questions.jsonl")
     s.add_argument(
@@ -74,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": _status,
             "eval": _eval,
             "serve": _serve,
+            "bench": _bench,
         }[args.cmd]
         return handler(args, settings)
     except (BadQuestionError, ConfigError, NotFoundError) as e:
@@ -248,6 +257,25 @@ def _serve(args: argparse.Namespace, settings: Any) -> int:
         f"rag: serving the chat at {url} (API docs at {url}docs); Ctrl+C to stop", file=sys.stderr, flush=True
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace, settings: Any) -> int:
+    from rag.bench import markdown, run_bench, write
+    from rag.config import PROJECT_ROOT
+    from rag.errors import ConfigError
+
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--sizes {args.sizes!r}: give whole numbers separated by commas, e.g. 3,1000"
+        ) from None
+    out = args.out or PROJECT_ROOT / "bench"
+    results = run_bench(sizes, out, http=not args.no_http, anchor=not args.no_anchor)
+    write(results, out)
+    print(json.dumps(results, indent=2))
+    print(markdown(results))
     return EXIT_OK
 
 
