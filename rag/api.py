@@ -438,7 +438,7 @@ def create_app(settings: Settings, pipeline: Any = None, with_ui: bool = True) -
             "articles": n_articles,
             "chunks": n_chunks,
             "store": "server" if settings.chroma_url else "embedded",
-            "mode": "extractive",
+            "mode": service.pipeline.mode,
         }
 
     if with_ui:

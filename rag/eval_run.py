@@ -145,11 +145,11 @@ def ragas_llm_scores(
                 raise_exceptions=False,
             )
             df = result.to_pandas()  # type: ignore[union-attr]
-            out = {}
+            out: dict[str, float] = {}
             for col in ("faithfulness", "answer_relevancy"):
                 if col in df:
                     vals = [float(v) for v in df[col] if v == v]  # NaN-safe
-                    out[col] = round(mean(vals), 4) if vals else float("nan")
+                    out[col] = round(mean(vals), 4) if vals else None  # type: ignore[assignment]
             return out
     except Exception as e:  # the judge is optional; say why it is missing
         return {"ragas_llm_error": f"{type(e).__name__}: {str(e)[:200]}"}  # type: ignore[dict-item]

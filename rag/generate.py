@@ -21,7 +21,7 @@ from rag.answer import ABSTAIN_TEXT, ExtractiveAnswerer, analyse_question, cite_
 from rag.corpus import Corpus
 from rag.errors import ConfigError
 from rag.prompts import PromptTemplate
-from rag.text import sentence_spans
+from rag.text import sentence_spans, tokenize
 from rag.types import Answer, Article, Chunk, Citation, Hit
 
 NOT_IN_ARTICLES = "NOT IN ARTICLES"
@@ -60,6 +60,8 @@ class OpenAICompatibleLLM:
             "temperature": 0.0,
             "max_tokens": max_tokens,
             "context_window": 8192,
+            # a base model tends to echo the prompt's structure; cut it there
+            "additional_kwargs": {"stop": ["\nQuestion:", "\nEvidence:", "[/INST]", "\n\n\n"]},
         }
         self._llm: Any = None
 
@@ -135,6 +137,21 @@ def check_quotes(text: str, sources: list[Article]) -> tuple[str, list[str]]:
     return _QUOTE.sub(fix, text), bad
 
 
+MIN_SUPPORT = 0.5
+
+
+def support(sentence: str, cited: list[str]) -> float:
+    """Share of a sentence's content words found in the cited evidence (0..1).
+
+    ``support("Trump ruled out ground troops", ["Trump ruled out deploying U.S. ground troops."])`` -> 1.0
+    """
+    words = set(tokenize(sentence))
+    if not words:
+        return 0.0
+    have = {t for c in cited for t in tokenize(c)}
+    return len(words & have) / len(words)
+
+
 def assemble_generative(
     question: str, raw: str, evidence: list[Chunk], articles: dict[str, Article]
 ) -> Answer | None:
@@ -154,11 +171,17 @@ def assemble_generative(
     citations: list[Citation] = []
     parts: list[str] = []
     supported = 0
+    seen: set[str] = set()
     for sent in parse_model_answer(checked):
         valid = [i for i in sent.ids if 1 <= i <= len(evidence)]
         text = sent.text
-        if not text.strip(" .[]") or text.strip(" .") == REMOVED:
+        if not text.strip(" .[]") or text.strip(" .") == REMOVED or text in seen:
             continue
+        seen.add(text)
+        # A citation must plausibly support its sentence: most of the sentence's words must
+        # appear in the cited evidence, or the sentence is treated as uncited.
+        if valid and support(text.replace(REMOVED, ""), [evidence[i - 1].text for i in valid]) < MIN_SUPPORT:
+            valid = []
         if not valid:
             parts.append(f"{text} {UNSUPPORTED}")
             continue
@@ -204,6 +227,10 @@ class GenerativeAnswerer:
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         fallback = self.extractive.answer(question, hits, query_vector)
+        if fallback.abstained:
+            # The model may phrase, never overrule: when the evidence is not good enough for a
+            # quote, it is not good enough for a paraphrase either (and no LLM call is spent).
+            return replace(fallback, mode="generative")
         evidence = self.evidence(question, hits, query_vector)
         if not evidence:
             return fallback
@@ -223,7 +250,7 @@ class GenerativeAnswerer:
             _, bad = check_quotes(raw, list(articles.values()))
             return replace(
                 fallback,
-                llm_error="the model's answer cited no evidence; extractive answer shown",
+                llm_error="no sentence of the model's answer was supported by the evidence it cited; extractive answer shown",
                 unverified=tuple(bad),
             )
         return replace(result, confidence=fallback.confidence)

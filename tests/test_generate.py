@@ -80,6 +80,15 @@ def test_quote_split_across_sentences_is_not_verbatim():
     ans = assemble_generative("q", raw, EVIDENCE, ARTS)
     assert ans is not None and "no reward. For aggression" in ans.unverified
     assert "For aggression" not in ans.answer and REMOVED in ans.answer
+    assert check_quotes(raw, [ART])[1] == ["no reward. For aggression"]
+
+
+def test_miscited_sentence_is_unsupported():
+    raw = "The United Kingdom and France will send hundreds of soldiers [S1]. Trump ruled out ground forces [S2]."
+    ans = assemble_generative("q", raw, EVIDENCE, ARTS)
+    assert ans is not None
+    assert f"hundreds of soldiers. {UNSUPPORTED}" in ans.answer
+    assert [c.quote for c in ans.citations] == [EVIDENCE[1].text]
 
 
 class FakeLLM:
@@ -114,7 +123,7 @@ def test_llm_failure_falls_back_to_extractive(fake_pipeline, tmp_path):
     garbage = gen_pipeline(fake_pipeline, FakeLLM(reply="<<<garbage>>>")).ask(
         "What did Trump rule out about ground forces?"
     )
-    assert garbage.mode == "extractive" and "cited no evidence" in (garbage.llm_error or "")
+    assert garbage.mode == "extractive" and "supported" in (garbage.llm_error or "")
 
 
 def test_generative_answer_through_pipeline_and_injection(fake_pipeline, tmp_path):
