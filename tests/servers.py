@@ -15,9 +15,9 @@ __all__ = ["ThreadServer", "chroma_server", "free_port", "stop", "wait_http"]
 
 
 @contextlib.contextmanager
-def chroma_server(path: Path) -> Iterator[str]:
-    """A real `chroma run` on a free loopback port; yields its URL."""
-    port = free_port()
+def chroma_server(path: Path, port: int | None = None) -> Iterator[str]:
+    """A real `chroma run` on a loopback port (free, or the one given to restart it); yields its URL."""
+    port = port or free_port()
     exe = Path(sys.executable).with_name("chroma")
     log = open(path.parent / f"chroma-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
