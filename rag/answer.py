@@ -253,7 +253,7 @@ class ExtractiveAnswerer:
             for chunk in (h.chunk, nxt):
                 if chunk is not None and chunk.chunk_id not in cands:
                     cands[chunk.chunk_id] = Candidate(h if chunk is h.chunk else Hit(chunk, 0.0))
-        vecs = self.corpus.store.embeddings_for(list(cands)) if qvec is not None else {}
+        vecs = self.corpus.vectors(list(cands)) if qvec is not None else {}
         n = max(len(self.corpus.bm25), 1)
         weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
         # Words no article uses (the question paraphrases) cannot be matched, so they don't

@@ -43,6 +43,7 @@ class Corpus:
         self._sentences: dict[str, list[tuple[int, int]]] = {}
         self._checked = 0.0
         self._tokens: dict[str, frozenset[str]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
         self._article_tokens: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
 
@@ -90,6 +91,7 @@ class Corpus:
         self._texts = {k: v for k, v in self._texts.items() if k in infos and infos[k].digest == v[0]}
         self._tokens = {}
         self._article_tokens = {}
+        self._vectors = {k: v for k, v in self._vectors.items() if k in chunks}
         self.generation = gen
         log.info(
             "corpus: %d articles, %d chunks (%.0f ms)",
@@ -135,6 +137,15 @@ class Corpus:
             spans = sentence_spans(art.text) if art else []
             self._sentences[article_id] = spans
         return spans
+
+    def vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of chunks, through a bounded in-process cache (one store call for misses)."""
+        missing = [c for c in chunk_ids if c not in self._vectors]
+        if missing:
+            if len(self._vectors) > 50_000:
+                self._vectors.clear()
+            self._vectors.update(self.store.embeddings_for(missing))
+        return {c: self._vectors[c] for c in chunk_ids if c in self._vectors}
 
     def tokens(self, chunk: Chunk) -> frozenset[str]:
         """BM25 tokens of a chunk, cached (the answerer asks for the same chunks often)."""

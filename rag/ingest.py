@@ -102,11 +102,14 @@ class Indexer:
             return 0
         texts = [c.text for _, chunks in pending for c in chunks]
         vectors = self.embedder.embed_documents(texts)
+        items = []
         i = 0
         for article, chunks in pending:
-            self.store.write_article(article, chunks, vectors[i : i + len(chunks)])
+            items.append((article, chunks, vectors[i : i + len(chunks)]))
             i += len(chunks)
-            if on_article:
+        self.store.write_articles(items)
+        if on_article:
+            for article, _ in pending:
                 on_article(article.article_id, "written")
         return len(texts)
 

@@ -97,7 +97,7 @@ class HybridRetriever:
         by_id.update({h.chunk.chunk_id: h for h in dense_hits})
         missing = [cid for cid, h in by_id.items() if h.dense is None]
         if missing:
-            vecs = self.corpus.store.embeddings_for(missing)
+            vecs = self.corpus.vectors(missing)
             for cid in missing:
                 v = vecs.get(cid)
                 by_id[cid] = Hit(

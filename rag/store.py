@@ -145,24 +145,45 @@ class ChromaStore:
 
     # ------------------------------------------------------------------ writes
     def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Replace an article's chunks and commit its article row (the marker) last."""
-        if len(chunks) != len(embeddings):
-            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        """Replace one article's chunks and commit its article row (the marker) last."""
+        self.write_articles([(article, chunks, embeddings)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Write a batch of articles: stale chunks out, new chunks in, then the article rows.
+
+        The article rows (commit markers) go last, in one call, so a crash at any point leaves
+        every article either as it was or fully replaced, never half visible.
+        """
+        if not items:
+            return
         ccol, acol = self._cols()
-        ids = [c.chunk_id for c in chunks]
+        ids: list[str] = []
+        for article, chunks, embeddings in items:
+            if len(chunks) != len(embeddings):
+                raise ValueError(
+                    f"{len(chunks)} chunks but {len(embeddings)} embeddings for {article.article_id}"
+                )
+            ids.extend(c.chunk_id for c in chunks)
         if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate chunk ids in article {article.article_id}")
-        old = self._call("get", ccol.get, where={"article_id": article.article_id}, include=[])
+            raise ValueError("duplicate chunk ids in the batch")
+        article_ids = [a.article_id for a, _, _ in items]
+        old = self._call("get", ccol.get, where={"article_id": {"$in": article_ids}}, include=[])
         stale = sorted(set(old["ids"]) - set(ids))
-        if stale:
-            self._call("delete", ccol.delete, ids=stale)
-        if ids:
+        for i in range(0, len(stale), _PAGE):
+            self._call("delete", ccol.delete, ids=stale[i : i + _PAGE])
+        all_chunks = [c for _, chunks, _ in items for c in chunks]
+        vectors = (
+            np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items if len(e)]) if ids else None
+        )
+        for i in range(0, len(all_chunks), _PAGE):
+            part = all_chunks[i : i + _PAGE]
+            assert vectors is not None
             self._call(
                 "upsert",
                 ccol.upsert,
-                ids=ids,
-                embeddings=np.asarray(embeddings, dtype=np.float32),
-                documents=[c.text for c in chunks],
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[i : i + _PAGE],
+                documents=[c.text for c in part],
                 metadatas=[
                     {
                         "article_id": c.article_id,
@@ -173,23 +194,24 @@ class ChromaStore:
                         "published_int": _int_date(c.published),
                         "article_digest": c.article_digest,
                     }
-                    for c in chunks
+                    for c in part
                 ],
             )
         self._call(
             "upsert",
             acol.upsert,
-            ids=[article.article_id],
-            embeddings=[[0.0]],
-            documents=[article.text],
+            ids=article_ids,
+            embeddings=[[0.0]] * len(items),
+            documents=[a.text for a, _, _ in items],
             metadatas=[
                 {
-                    "published": article.published_iso,
-                    "published_int": article.published_int,
-                    "digest": article.digest,
+                    "published": a.published_iso,
+                    "published_int": a.published_int,
+                    "digest": a.digest,
                     "chunks": len(chunks),
-                    "title": article.title,
+                    "title": a.title,
                 }
+                for a, chunks, _ in items
             ],
         )
 
