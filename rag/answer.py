@@ -164,6 +164,27 @@ def type_fits(q: QuestionInfo, text: str) -> bool | None:
     return None
 
 
+_ALIAS_NAMES = {
+    "uk": ["United Kingdom", "Britain", "British"],
+    "u.s": ["United States", "America", "American", "Washington"],
+    "us": ["United States", "America", "American", "Washington"],
+    "usa": ["United States", "America", "U.S."],
+    "eu": ["European Union"],
+    "un": ["United Nations"],
+    "nato": ["North Atlantic Treaty Organization", "alliance"],
+    "america": ["United States", "U.S."],
+    "britain": ["United Kingdom", "UK", "British"],
+    "kiev": ["Kyiv"],
+}
+
+
+def _aliases(entity: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Other names of a one-word entity ("UK" -> "United Kingdom", "Britain"), as token tuples."""
+    if len(entity) != 1 or entity[0] not in _ALIAS_NAMES:
+        return []
+    return [tuple(tokenize(name)) for name in _ALIAS_NAMES[entity[0]] if tokenize(name)]
+
+
 def _is_demonym(word: str) -> bool:
     """Nationality adjectives ("Ukrainian", "French") describe; they are not what a question turns on."""
     return word.endswith(("ian", "ean", "ish", "ese", "can")) or word in _DEMONYMS
@@ -206,6 +227,8 @@ class AnswererConfig:
     entity_penalty: float = 0.4
     entity_cap: float = 0.35
     lex_known_only: bool = True
+    unknown_weight: float = 0.5  # weight of question words no article uses (paraphrase vs. near miss)
+    strict_type_penalty: float = 1.0  # multiplier of fit_penalty for how many / how much / when
     abstain_below: float = 0.48
     second_within: float = 0.03
     window_gain: float = 0.15
@@ -233,7 +256,11 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         q = analyse_question(question)
-        missing = [e for e in q.entities if not all(self.corpus.knows_term(t) for t in e)]
+        missing = [
+            e
+            for e in q.entities
+            if not any(all(self.corpus.knows_term(t) for t in form) for form in (e, *_aliases(e)))
+        ]
         if missing:
             names = ", ".join("“" + " ".join(e) + "”" for e in missing)
             return _abstain(question, f"No article mentions {names}.")
@@ -258,7 +285,10 @@ class ExtractiveAnswerer:
         weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
         # Words no article uses (the question paraphrases) cannot be matched, so they don't
         # count against a sentence; words the articles do use but this sentence lacks do.
-        known = {t: w for t, w in weights.items() if self.corpus.bm25.doc_freq(t) > 0}
+        known = {
+            t: w if self.corpus.bm25.doc_freq(t) > 0 else w * self.config.unknown_weight
+            for t, w in weights.items()
+        }
         for c in cands.values():
             c.vector = vecs.get(c.chunk.chunk_id)
             c.dense = (
@@ -288,7 +318,7 @@ class ExtractiveAnswerer:
         c.lex = sum(w for t, w in weights.items() if t in c.toks) / total
         c.lex_ctx = sum(w for t, w in weights.items() if t in ctx) / total
         c.fit = self._fit(q, c.chunk, prev)
-        absent = [e for e in q.entities if not any(t in ctx for t in e)]
+        absent = [e for e in q.entities if not any(t in ctx for form in (e, *_aliases(e)) for t in form)]
         if absent:
             # A name stated earlier in the same article ("according to the WSJ" two sentences up)
             # costs half as much as one the article never mentions.

@@ -33,6 +33,7 @@ VERBS = "deliver|approve|send|finance|inspect|repair|expand|suspend|review|doubl
 SAY = "said|announced|told reporters|stated|confirmed|warned|insisted|noted".split("|")
 UNITS = "million euros|billion dollars|tonnes|kilometers|units|percent|megawatts|trucks".split("|")
 MONTHS = "Jan. Feb. March April May June July Aug. Sept. Oct. Nov. Dec.".split()
+FULL_MONTHS = "January February March April May June July August September October November December".split()
 
 TEMPLATES = [
     "{person}, the {role} of {country}, {say} on {date} that the {org} would {verb} {number} {unit} of {obj}.",
@@ -65,7 +66,7 @@ def _sentence(rng: random.Random, year: int) -> str:
             org=rng.choice(ORGS),
             say=rng.choice(SAY),
             date=f"{MONTHS[month]} {day}",
-            month=MONTHS[month].rstrip("."),
+            month=FULL_MONTHS[month],
             verb=verb,
             verb_past=verb + ("d" if verb.endswith("e") else "ed"),
             number=rng.choice([rng.randint(2, 99), rng.randint(100, 9999), round(rng.uniform(1, 50), 1)]),
