@@ -53,6 +53,23 @@ def fake_pipeline(tmp_path):
     return build_pipeline(load_settings(data_dir=tmp_path / "data"), embedder=FakeHashEmbedder())
 
 
+def run_rag(*args: str, env: dict[str, str] | None = None, timeout: float = 600):
+    """Run the real `rag` CLI in a subprocess; RAG_CHROMA_URL is cleared unless ``env`` sets it."""
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def write_article(folder: Path, name: str, body: str, date: str = "2025-09-04") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / name

@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_article
+from tests.conftest import run_rag, write_article
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def rag(*args, data, check=False, timeout=300):
-    env = {**os.environ, "RAG_DATA_DIR": str(data)}
-    env.pop("RAG_CHROMA_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def rag(*args, data):
+    return run_rag(*args, env={"RAG_DATA_DIR": str(data)}, timeout=300)
 
 
 @pytest.fixture(scope="module")

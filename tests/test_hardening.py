@@ -15,21 +15,12 @@ from hypothesis import strategies as st
 
 from rag.errors import ArticleError
 from rag.loader import parse_article
-from tests.conftest import ROOT, write_article
+from tests.conftest import ROOT, run_rag, write_article
 from tests.servers import ThreadServer, chroma_server, free_port, stop, wait_http
 
 
-def rag(*args, env_extra=None, timeout=600):
-    env = {k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def rag(*args, env_extra=None):
+    return run_rag(*args, env=env_extra)
 
 
 # ------------------------------------------------------------------ property tests (pure)
