@@ -23,13 +23,3 @@ def rrf(
         for rank, key in enumerate(ranking, start=1):
             out[key] = out.get(key, 0.0) + w / (k + rank)
     return out
-
-
-def min_max(scores: Sequence[float]) -> list[float]:
-    """Scale scores to [0, 1]: ``min_max([2, 4, 6])`` -> ``[0.0, 0.5, 1.0]``; constant input -> all 1.0."""
-    if not scores:
-        return []
-    lo, hi = min(scores), max(scores)
-    if hi == lo:
-        return [1.0 for _ in scores]
-    return [(s - lo) / (hi - lo) for s in scores]

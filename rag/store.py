@@ -184,18 +184,7 @@ class ChromaStore:
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[i : i + _PAGE],
                 documents=[c.text for c in part],
-                metadatas=[
-                    {
-                        "article_id": c.article_id,
-                        "seq": c.seq,
-                        "start": c.start,
-                        "end": c.end,
-                        "published": c.published.isoformat(),
-                        "published_int": _int_date(c.published),
-                        "article_digest": c.article_digest,
-                    }
-                    for c in part
-                ],
+                metadatas=[chunk_metadata(c) for c in part],
             )
         self._call(
             "upsert",
@@ -337,6 +326,19 @@ class ChromaStore:
             with contextlib.suppress(Exception):
                 self._client.delete_collection(f"{self.name}_{suffix}")
         self._chunks = self._articles = None
+
+
+def chunk_metadata(c: Chunk) -> dict[str, Any]:
+    """What Chroma stores beside a chunk's vector and text (``_chunk`` reads it back)."""
+    return {
+        "article_id": c.article_id,
+        "seq": c.seq,
+        "start": c.start,
+        "end": c.end,
+        "published": c.published.isoformat(),
+        "published_int": _int_date(c.published),
+        "article_digest": c.article_digest,
+    }
 
 
 def _chunk(doc: str, md: dict[str, Any]) -> Chunk:

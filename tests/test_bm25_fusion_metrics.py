@@ -5,7 +5,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from rag.bm25 import BM25Index, idf, term_score
-from rag.fusion import min_max, rrf
+from rag.fusion import rrf
 from rag.metrics import facts_present, hit_at_k, mean, overlaps, percentile, reciprocal_rank
 
 
@@ -65,8 +65,6 @@ def test_rrf_hand_computed():
     assert rrf([["a"]], k=0, weights=[2.0])["a"] == pytest.approx(2.0)
     with pytest.raises(ValueError):
         rrf([["a"]], weights=[1, 2])
-    assert min_max([2, 4, 6]) == [0.0, 0.5, 1.0]
-    assert min_max([3, 3]) == [1.0, 1.0]
 
 
 def test_metrics_hand_computed():

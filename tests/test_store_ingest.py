@@ -7,6 +7,7 @@ import pytest
 
 from rag.ingest import chunk_article
 from rag.loader import parse_article
+from rag.store import chunk_metadata
 from tests.conftest import write_article
 
 
@@ -67,18 +68,7 @@ def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_pat
         ids=[c.chunk_id for c in chunks],
         embeddings=fake_pipeline.embedder.embed_documents([c.text for c in chunks]),
         documents=[c.text for c in chunks],
-        metadatas=[
-            {
-                "article_id": c.article_id,
-                "seq": c.seq,
-                "start": c.start,
-                "end": c.end,
-                "published": "2025-09-06",
-                "published_int": 20250906,
-                "article_digest": c.article_digest,
-            }
-            for c in chunks
-        ],
+        metadatas=[chunk_metadata(c) for c in chunks],
     )
     fake_pipeline.store.bump_generation()
     fake_pipeline.corpus.sync(force=True)
