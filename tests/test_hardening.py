@@ -161,6 +161,7 @@ def test_schemathesis_finds_no_server_errors(seeded, tmp_path):
                 "30",
                 "--generation-deterministic",
             ],
+            cwd=tmp_path,  # its cache goes there, not into the repository
             capture_output=True,
             text=True,
             timeout=600,
