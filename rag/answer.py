@@ -281,8 +281,7 @@ class ExtractiveAnswerer:
                 if chunk is not None and chunk.chunk_id not in cands:
                     cands[chunk.chunk_id] = Candidate(h if chunk is h.chunk else Hit(chunk, 0.0))
         vecs = self.corpus.vectors(list(cands)) if qvec is not None else {}
-        n = max(len(self.corpus.bm25), 1)
-        weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
+        weights = self._idf_weights(q)
         # Words no article uses (the question paraphrases) cannot be matched, so they don't
         # count against a sentence; words the articles do use but this sentence lacks do.
         known = {
@@ -296,6 +295,11 @@ class ExtractiveAnswerer:
             )
             self._score(q, c, known if self.config.lex_known_only else weights)
         return sorted(cands.values(), key=lambda c: -c.score)
+
+    def _idf_weights(self, q: QuestionInfo) -> dict[str, float]:
+        """BM25 idf of each question token over the current corpus."""
+        n = max(len(self.corpus.bm25), 1)
+        return {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
 
     def _article_tokens(self, article_id: str) -> frozenset[str]:
         return self.corpus.article_tokens(article_id)
@@ -454,8 +458,7 @@ class ExtractiveAnswerer:
         return quotes
 
     def _gain(self, q: QuestionInfo, best: Candidate, other: Chunk) -> float:
-        n = max(len(self.corpus.bm25), 1)
-        weights = {t: idf(n, self.corpus.bm25.doc_freq(t)) for t in q.tokens}
+        weights = self._idf_weights(q)
         total = sum(weights.values()) or 1.0
         toks = self._toks(other)
         return sum(w for t, w in weights.items() if t in toks and t not in best.toks) / total

@@ -328,21 +328,20 @@ def create_app(settings: Settings, pipeline: Any = None, with_ui: bool = True) -
         )
         return _error(exc.status_code, str(exc.detail), kind, request)
 
-    @app.exception_handler(BadQuestionError)
-    async def on_bad_question(request: Request, exc: BadQuestionError) -> JSONResponse:
-        return _error(400, str(exc), "invalid_request", request)
+    # Our errors, most specific first: (status, type) each; RagError catches the rest as 400.
+    for exc_type, (status, kind) in {
+        BadQuestionError: (400, "invalid_request"),
+        NotFoundError: (404, "not_found"),
+        StoreUnavailableError: (503, "unavailable"),
+        RagError: (400, "invalid_request"),
+    }.items():
 
-    @app.exception_handler(NotFoundError)
-    async def on_not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return _error(404, str(exc), "not_found", request)
+        async def on_rag(
+            request: Request, exc: Exception, status: int = status, kind: str = kind
+        ) -> JSONResponse:
+            return _error(status, str(exc), kind, request)
 
-    @app.exception_handler(StoreUnavailableError)
-    async def on_unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
-        return _error(503, str(exc), "unavailable", request)
-
-    @app.exception_handler(RagError)
-    async def on_rag(request: Request, exc: RagError) -> JSONResponse:
-        return _error(400, str(exc), "invalid_request", request)
+        app.add_exception_handler(exc_type, on_rag)
 
     key = settings.api_key.get_secret_value() if settings.api_key else None
 

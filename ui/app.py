@@ -153,14 +153,8 @@ def build_ui(service: Any) -> gr.Blocks:
                 source = gr.HTML(PLACEHOLDER_HTML, elem_id="rag-source")
 
         outputs = [box, chat, answers, pick, source]
-        ask.click(
-            respond,
-            [box, chat, date_from, date_to, answers],
-            outputs,
-            concurrency_limit=4,
-            api_visibility="private",
-        )
-        box.submit(
+        gr.on(
+            [ask.click, box.submit],
             respond,
             [box, chat, date_from, date_to, answers],
             outputs,
