@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator
@@ -37,7 +38,14 @@ class Settings(BaseSettings):
     top_k: int = Field(default=30, ge=1, le=200, description="Chunks retrieved per question")
     max_quotes: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
-    embed_batch_size: int = Field(default=32, ge=1)
+    embed_batch_size: int = Field(default=64, ge=1)
+    embedder: Literal["onnx-int8", "torch"] = Field(
+        default="onnx-int8", description="MiniLM as an int8 ONNX graph (fast) or on torch"
+    )
+    model_dir: Path = Field(
+        default_factory=lambda: _default_data_dir().parent / "models",
+        description="Where the int8 ONNX model is built at set-up",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)

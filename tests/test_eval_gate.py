@@ -134,4 +134,4 @@ def test_gate_fails_and_names_flips_with_an_article_missing(tmp_path, seeds_dir)
         "ragas",
         "fingerprint",
     } <= set(summary)
-    assert summary["fingerprint"]["embedder"] == "all-MiniLM-L6-v2"
+    assert summary["fingerprint"]["embedder"] == "all-MiniLM-L6-v2-onnx-int8"
