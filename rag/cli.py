@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None, help="default RAG_PORT or 7860")
     s.add_argument("--no-ui", action="store_true", help="API only (no Gradio chat)")
 
+    sub.add_parser(
+        "build-model",
+        help="make the int8 ONNX embedding model from the bundled weights (run by `make setup`)",
+    )
+
     s = sub.add_parser(
         "bench", help="benchmarks beside LlamaIndex's default pipeline; writes bench/results.*"
     )
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             "eval": _eval,
             "serve": _serve,
             "bench": _bench,
+            "build-model": _build_model,
         }[args.cmd]
         return handler(args, settings)
     except (BadQuestionError, ConfigError, NotFoundError) as e:
@@ -121,9 +127,14 @@ def _pipeline(settings: Any) -> Any:
 def _ingest(args: argparse.Namespace, settings: Any) -> int:
     pipe = _pipeline(settings)
     paths = args.paths or [settings.seeds_dir]
-    if args.rebuild:
-        pipe.store.reset()
-    report = pipe.ingest(paths, progress=not args.quiet and not args.json)
+    mismatch = pipe.store.format_mismatch()
+    if mismatch and not args.rebuild:
+        print(
+            f"rag: the index at {pipe.store.location} was built with {mismatch}; "
+            "re-indexing it with this setup (its stored articles are carried over)",
+            file=sys.stderr,
+        )
+    report = pipe.ingest(paths, progress=not args.quiet and not args.json, rebuild=args.rebuild)
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -204,14 +215,16 @@ def _show(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Any) -> int:
-    from rag.embed import MODEL_NAME
+    from rag.embed import embedder_name
     from rag.store import ChromaStore
 
+    emb = embedder_name(settings.embedder)  # the name only: status loads no model
     store = (
-        ChromaStore(url=settings.chroma_url, name=settings.collection)
+        ChromaStore(url=settings.chroma_url, name=settings.collection, embedder_name=emb)
         if settings.chroma_url
-        else ChromaStore(data_dir=settings.data_dir, name=settings.collection)
+        else ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb)
     )
+    mismatch = store.format_mismatch()
     n_articles, n_chunks = store.counts()
     infos = store.list_articles()
     out = {
@@ -220,7 +233,8 @@ def _status(args: argparse.Namespace, settings: Any) -> int:
         "store": "server" if settings.chroma_url else "embedded",
         "location": store.location,
         "collection": settings.collection,
-        "embedder": MODEL_NAME,
+        "embedder": emb,
+        "needs_reindex": mismatch or None,
         "published_from": min((a.published for a in infos), default=None),
         "published_to": max((a.published for a in infos), default=None),
     }
@@ -228,7 +242,7 @@ def _status(args: argparse.Namespace, settings: Any) -> int:
         print(json.dumps(out, default=str))
     else:
         for k, v in out.items():
-            print(f"{k:>15}: {v}")
+            print(f"{k:>15}: {v if v is not None else '-'}")
     return EXIT_OK
 
 
@@ -257,6 +271,17 @@ def _serve(args: argparse.Namespace, settings: Any) -> int:
         f"rag: serving the chat at {url} (API docs at {url}docs); Ctrl+C to stop", file=sys.stderr, flush=True
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
+    return EXIT_OK
+
+
+def _build_model(args: argparse.Namespace, settings: Any) -> int:
+    import time
+
+    from rag.onnx_model import ensure_int8_model
+
+    t = time.perf_counter()
+    path = ensure_int8_model(settings.model_dir, log=lambda m: print(m, file=sys.stderr))
+    print(f"{path} ({path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t:.1f} s)")
     return EXIT_OK
 
 

@@ -1,9 +1,10 @@
-"""An in-process view of what the store has committed: chunks, article texts and BM25.
+"""An in-process view of what the store has committed: article texts, their chunks, and BM25.
 
 The store is the source of truth; this view is refreshed when the store's generation
 marker changes (after an ingest in this or another process), at most every
-``refresh_seconds``. Chunks whose article row does not carry their digest (a crashed
-ingest) are left out, so readers never see half an article.
+``refresh_seconds``. Chunks are re-derived from the committed article texts (the same
+``chunk_article`` the writer used, ~50 µs an article), so readers only ever see chunks of
+committed articles: the rows of a crashed, half-written ingest are never looked up.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from rag.bm25 import BM25Index
 from rag.store import ArticleInfo, ChromaStore
-from rag.text import sentence_spans, tokenize
+from rag.text import chunk_article, sentence_spans, tokenize
 from rag.types import Article, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,17 @@ class Corpus:
 
     def _reload(self, gen: str) -> None:
         t0 = time.perf_counter()
-        infos = {a.article_id: a for a in self.store.list_articles()}
-        chunks = {
-            c.chunk_id: c
-            for c in self.store.iter_chunks()
-            if c.article_id in infos and infos[c.article_id].digest == c.article_digest
-        }
+        infos: dict[str, ArticleInfo] = {}
+        texts: dict[str, tuple[str, Article]] = {}
+        chunks: dict[str, Chunk] = {}
+        for info, art in self.store.iter_articles():
+            if art.digest != info.digest:  # not what its writer committed: leave it out
+                log.warning("article %s: text does not match its digest; re-ingest it", info.article_id)
+                continue
+            infos[info.article_id] = info
+            texts[info.article_id] = (info.digest, art)
+            chunks.update((c.chunk_id, c) for c in chunk_article(art))
+        infos = dict(sorted(infos.items(), key=lambda kv: (kv[1].published, kv[0])))
         ordered = sorted(chunks.values(), key=lambda c: (c.article_id, c.seq))
         ids = [c.chunk_id for c in ordered]
         index = BM25Index.load(self.cache_dir, gen) if self.cache_dir else None
@@ -88,7 +94,8 @@ class Corpus:
             [c.published.year * 10000 + c.published.month * 100 + c.published.day for c in ordered],
             dtype=np.int64,
         )
-        self._texts = {k: v for k, v in self._texts.items() if k in infos and infos[k].digest == v[0]}
+        self._texts = texts
+        self._sentences = {}
         self._tokens = {}
         self._article_tokens = {}
         self._vectors = {k: v for k, v in self._vectors.items() if k in chunks}

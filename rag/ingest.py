@@ -9,23 +9,17 @@ which is where the time goes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
 from rag.embed import Embedder
 from rag.errors import ArticleError
 from rag.loader import discover, load_file
 from rag.store import ChromaStore
-from rag.text import chunk_spans
+from rag.text import chunk_article
 from rag.types import Article, Chunk, FileFailure, IngestReport
 
-
-def chunk_article(article: Article) -> list[Chunk]:
-    """Sentence chunks of an article, each with its exact span: ``text[start:end] == chunk.text``."""
-    digest = article.digest
-    return [
-        Chunk(article.article_id, article.published, seq, s, e, article.text[s:e], digest)
-        for seq, (s, e) in enumerate(chunk_spans(article.text))
-    ]
+__all__ = ["Indexer", "chunk_article"]
 
 
 class Indexer:
@@ -43,12 +37,21 @@ class Indexer:
         paths: Iterable[Path],
         progress: bool = False,
         on_article: Callable[[str, str], None] | None = None,
+        carry_over: Sequence[Article] = (),
     ) -> IngestReport:
-        """Index every article file under ``paths``; returns what was added/updated/unchanged/failed."""
+        """Index every article file under ``paths``; returns what was added/updated/unchanged/failed.
+
+        ``carry_over``: articles already loaded (from an index being rebuilt) to index as well,
+        unless a file under ``paths`` has the same id (the file wins).
+        """
         failed: list[FileFailure] = []
         files: list[Path] = []
         for item in discover(paths):
             (failed.append if isinstance(item, FileFailure) else files.append)(item)  # type: ignore[arg-type]
+        sources: list[tuple[Path, Callable[[], Article], bool]] = [
+            (p, partial(load_file, p), False) for p in files
+        ]
+        sources += [(Path(f"(stored) {a.article_id}"), partial(lambda a: a, a), True) for a in carry_over]
         known = self.store.digests()
         added: list[str] = []
         updated: list[str] = []
@@ -57,14 +60,17 @@ class Indexer:
         seen: dict[str, Path] = {}
         written = 0
 
-        bar = _progress(len(files), progress)
+        bar = _progress(len(sources), progress)
         try:
-            for path in files:
+            for path, load, stored in sources:
                 bar.set_postfix_str(path.name[-30:], refresh=False)
                 try:
-                    article = load_file(path)
+                    article = load()
                 except ArticleError as e:
                     failed.append(FileFailure(str(path), str(e)))
+                    bar.update(1)
+                    continue
+                if stored and article.article_id in seen:
                     bar.update(1)
                     continue
                 if article.article_id in seen:
@@ -84,11 +90,9 @@ class Indexer:
                 (updated if article.article_id in known else added).append(article.article_id)
                 pending.append((article, chunk_article(article)))
                 if sum(len(c) for _, c in pending) >= self.batch_chunks:
-                    written += self._flush(pending, on_article)
-                    bar.update(len(pending))
+                    written += self._flush(pending, on_article, bar)
                     pending = []
-            written += self._flush(pending, on_article)
-            bar.update(len(pending))
+            written += self._flush(pending, on_article, bar)
         finally:
             bar.close()
             if added or updated:
@@ -96,22 +100,26 @@ class Indexer:
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(failed), written)
 
     def _flush(
-        self, pending: Sequence[tuple[Article, list[Chunk]]], on_article: Callable[[str, str], None] | None
+        self,
+        batch: list[tuple[Article, list[Chunk]]],
+        on_article: Callable[[str, str], None] | None,
+        bar: _NoBar,
     ) -> int:
-        if not pending:
+        """Embed a batch (across articles) and write it. Both use every core, so they run in turn:
+        overlapping them in a thread or a child process measured no faster on 2 cores."""
+        if not batch:
             return 0
-        texts = [c.text for _, chunks in pending for c in chunks]
-        vectors = self.embedder.embed_documents(texts)
-        items = []
-        i = 0
-        for article, chunks in pending:
+        vectors = self.embedder.embed_documents([c.text for _, chunks in batch for c in chunks])
+        items, i = [], 0
+        for article, chunks in batch:
             items.append((article, chunks, vectors[i : i + len(chunks)]))
             i += len(chunks)
         self.store.write_articles(items)
         if on_article:
-            for article, _ in pending:
+            for article, _ in batch:
                 on_article(article.article_id, "written")
-        return len(texts)
+        bar.update(len(batch))
+        return i
 
 
 class _NoBar:

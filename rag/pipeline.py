@@ -13,7 +13,7 @@ from typing import Any
 from rag.answer import AnswererConfig, ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.embed import Embedder, MiniLMEmbedder
+from rag.embed import Embedder, make_embedder
 from rag.errors import BadQuestionError, ConfigError
 from rag.ingest import Indexer
 from rag.retrieve import HybridRetriever
@@ -75,10 +75,18 @@ class Pipeline:
         )
         return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
 
-    def ingest(self, paths: list[Path], progress: bool = False) -> IngestReport:
+    def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
+        """Index files. ``rebuild`` drops the index first. An index built by another embedder,
+        chunker or layout is rebuilt with this setup, its stored articles carried over."""
+        carry = []
+        if self.store.format_mismatch() and not rebuild:
+            carry = [art for _, art in self.store.iter_articles()]
+            rebuild = True
+        if rebuild:
+            self.store.reset()
         report = Indexer(
             self.store, self.embedder, batch_chunks=max(64, self.settings.embed_batch_size * 8)
-        ).ingest(paths, progress=progress)
+        ).ingest(paths, progress=progress, carry_over=carry)
         self.corpus.sync(force=True)
         return report
 
@@ -90,7 +98,7 @@ class Pipeline:
 
 def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
     """Assemble the default (extractive, hybrid) pipeline from settings."""
-    emb = embedder or MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    emb = embedder or make_embedder(settings.embedder, settings.model_dir, settings.embed_batch_size)
     if settings.chroma_url:
         store = ChromaStore(url=settings.chroma_url, name=settings.collection, embedder_name=emb.name)
         cache_dir = None

@@ -1,10 +1,13 @@
 """Chroma adapter: the only module that touches chromadb.
 
-Two collections per index: ``<name>_chunks`` (one row per chunk, with its vector and span)
-and ``<name>_articles`` (one row per article: the full text and its content digest). An
-article is written chunks-first and its article row last, so the article row is the
-commit marker: a crash between the two leaves chunks whose ``article_digest`` does not
-match any committed article, and readers ignore them until the next ingest repairs it.
+Three collections per index: ``<name>_articles`` (one row per article: the full text and
+its content digest), ``<name>_chunks`` (one row per chunk: its vector, with the article id
+and date to filter on; the id hashes the chunk's span and text) and ``<name>_meta`` (a
+generation marker that changes on every write). Readers re-derive chunks from the
+committed article texts, so chunk rows carry no text: writing them is three times faster.
+An article is written chunks-first and its article row last, so the article row is the
+commit marker: a crash between the two leaves chunk rows no committed article produces,
+which readers never look up and the next ingest of that article deletes.
 Chroma result dicts are turned into domain types here and go no further.
 """
 
@@ -23,10 +26,12 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.errors import ConfigError, StoreUnavailableError
+from rag.text import CHUNKER
 from rag.types import Article, Chunk, DateRange
 
 log = logging.getLogger(__name__)
 _PAGE = 2000
+LAYOUT = "2"  # 1: chunk rows held text and offsets; 2: readers re-chunk the article texts
 
 
 @dataclass(frozen=True)
@@ -73,14 +78,20 @@ class ChromaStore:
         self._chunks: Any = None
         self._articles: Any = None
         self._meta: Any = None
+        self._mismatch = ""
         self._lock = threading.Lock()
+
+    @property
+    def index_format(self) -> dict[str, str]:
+        """What a reader must share with the writer: vectors' embedder, chunking, row layout."""
+        return {"embedder": self.embedder_name, "chunker": CHUNKER, "layout": LAYOUT}
 
     @property
     def location(self) -> str:
         return self.url or str(self.data_dir)
 
     # ------------------------------------------------------------------ connection
-    def _connect(self) -> None:
+    def _connect(self, check_embedder: bool = True) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -102,7 +113,7 @@ class ChromaStore:
                 f"{self.name}_chunks",
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": self.embedder_name},
+                metadata=self.index_format,
             )
             articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
             meta = client.get_or_create_collection(f"{self.name}_meta", embedding_function=None)
@@ -111,11 +122,15 @@ class ChromaStore:
                 f"cannot open Chroma at {self.location}: {e}. "
                 + ("Is `chroma run` up at that URL?" if self.url else "Is another process using that folder?")
             ) from e
-        found = (chunks.metadata or {}).get("embedder")
-        if found and found != self.embedder_name:
+        found = {k: (chunks.metadata or {}).get(k) for k in self.index_format}
+        self._mismatch = ", ".join(
+            f"{k} {found[k]!r} (this setup uses {v!r})" for k, v in self.index_format.items() if found[k] != v
+        )
+        if check_embedder and self._mismatch:
             raise ConfigError(
-                f"the index at {self.location} was built with embedder {found!r}, not {self.embedder_name!r}: "
-                "use another RAG_DATA_DIR / RAG_COLLECTION, or delete the index and run `rag ingest`"
+                f"the index at {self.location} was built with {self._mismatch}: run `rag ingest` to "
+                "re-index it (stored articles are re-embedded, nothing is lost), "
+                "or use another RAG_DATA_DIR / RAG_COLLECTION"
             )
         self._client, self._chunks, self._articles, self._meta = client, chunks, articles, meta
 
@@ -183,7 +198,6 @@ class ChromaStore:
                 ccol.upsert,
                 ids=[c.chunk_id for c in part],
                 embeddings=vectors[i : i + _PAGE],
-                documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
         self._call(
@@ -253,18 +267,9 @@ class ChromaStore:
 
     def list_articles(self) -> list[ArticleInfo]:
         _, acol = self._cols()
-        out = []
+        out: list[ArticleInfo] = []
         for page in self._pages(acol, include=["metadatas"]):
-            for i, md in zip(page["ids"], page["metadatas"], strict=True):
-                out.append(
-                    ArticleInfo(
-                        i,
-                        dt.date.fromisoformat(str(md["published"])),
-                        str(md.get("title", "")),
-                        int(md.get("chunks", 0)),
-                        str(md["digest"]),
-                    )
-                )
+            out.extend(_info(i, md) for i, md in zip(page["ids"], page["metadatas"], strict=True))
         return sorted(out, key=lambda a: (a.published, a.article_id))
 
     def counts(self) -> tuple[int, int]:
@@ -272,12 +277,20 @@ class ChromaStore:
         ccol, acol = self._cols()
         return int(self._call("count", acol.count)), int(self._call("count", ccol.count))
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        """Every stored chunk (paged), for side indexes such as BM25."""
+    def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]:
+        """Every committed article with its text (paged); readers re-derive chunks from these."""
+        _, acol = self._cols()
+        for page in self._pages(acol, include=["documents", "metadatas"]):
+            for i, doc, md in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                info = _info(i, md)
+                yield info, Article(i, info.published, doc)
+
+    def chunk_rows(self) -> Iterator[tuple[str, str]]:
+        """(chunk id, article id) of every stored vector, committed or not (for checks and repair)."""
         ccol, _ = self._cols()
-        for page in self._pages(ccol, include=["documents", "metadatas"]):
-            for doc, md in zip(page["documents"], page["metadatas"], strict=True):
-                yield _chunk(doc, md)
+        for page in self._pages(ccol, include=["metadatas"]):
+            for i, md in zip(page["ids"], page["metadatas"], strict=True):
+                yield i, str(md["article_id"])
 
     def _pages(self, col: Any, include: list[str]) -> Iterator[dict[str, Any]]:
         offset = 0
@@ -319,37 +332,46 @@ class ChromaStore:
             i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"], strict=True)
         }
 
+    def format_mismatch(self) -> str:
+        """How the stored index differs from what this setup writes ("" if it matches or is new).
+
+        Opens the index without refusing it, so its articles can still be read for a rebuild.
+        """
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._connect(check_embedder=False)
+        return self._mismatch
+
     def reset(self) -> None:
-        """Drop both collections (``rag ingest --rebuild``)."""
-        self._cols()
+        """Drop the collections (``rag ingest --rebuild``), whichever embedder built them."""
+        if self._client is None:
+            with self._lock:
+                self._connect(check_embedder=False)
         for suffix in ("chunks", "articles", "meta"):
             with contextlib.suppress(Exception):
                 self._client.delete_collection(f"{self.name}_{suffix}")
         self._chunks = self._articles = None
+        self._mismatch = ""
 
 
 def chunk_metadata(c: Chunk) -> dict[str, Any]:
-    """What Chroma stores beside a chunk's vector and text (``_chunk`` reads it back)."""
-    return {
-        "article_id": c.article_id,
-        "seq": c.seq,
-        "start": c.start,
-        "end": c.end,
-        "published": c.published.isoformat(),
-        "published_int": _int_date(c.published),
-        "article_digest": c.article_digest,
-    }
+    """What Chroma stores beside a chunk's vector: just what queries filter on.
+
+    The chunk's text and offsets are not stored: the id hashes them, and readers re-derive
+    chunks from the committed article text (``chunk_article``). Every metadata key is a row
+    in Chroma's SQLite, so two keys instead of eight (and no document) triple write speed.
+    """
+    return {"article_id": c.article_id, "published_int": _int_date(c.published)}
 
 
-def _chunk(doc: str, md: dict[str, Any]) -> Chunk:
-    return Chunk(
-        article_id=str(md["article_id"]),
-        published=dt.date.fromisoformat(str(md["published"])),
-        seq=int(md["seq"]),
-        start=int(md["start"]),
-        end=int(md["end"]),
-        text=doc,
-        article_digest=str(md["article_digest"]),
+def _info(article_id: str, md: dict[str, Any]) -> ArticleInfo:
+    return ArticleInfo(
+        article_id,
+        dt.date.fromisoformat(str(md["published"])),
+        str(md.get("title", "")),
+        int(md.get("chunks", 0)),
+        str(md["digest"]),
     )
 
 

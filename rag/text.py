@@ -14,7 +14,10 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.types import Article, Chunk
 
 # Words that end with a period without ending the sentence.
 _ABBREVIATIONS = frozenset(
@@ -24,7 +27,6 @@ _ABBREVIATIONS = frozenset(
 )
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets), before white space.
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 _PARAGRAPH = re.compile(r"\n")
 
 
@@ -53,15 +55,25 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def _is_abbreviation(line: str, dot: int, end: int) -> bool:
     if line[dot] != "." or (end - dot > 1 and line[dot + 1] == "."):
         return False
-    m = _WORD_BEFORE.search(line[: dot + 1])
-    if not m:
+    word = _word_before(line, dot)
+    if word is None:
         return False
-    word = m.group(1)
     if "." in word:  # U.S., D.C., a.m.
         return True
     if len(word) == 1 and word.isupper():  # initials: "Donald J. Trump"
         return True
     return word.lower() in _ABBREVIATIONS
+
+
+def _word_before(line: str, dot: int) -> str | None:
+    """The word ending at ``line[dot] == "."``, as ``([A-Za-z][A-Za-z.]*)\\.$`` would find it in
+    ``line[: dot + 1]``, scanned backwards instead (the regex re-read the line for every period)."""
+    i = dot
+    while i > 0 and (line[i - 1] == "." or (line[i - 1].isascii() and line[i - 1].isalpha())):
+        i -= 1
+    while i < dot and line[i] == ".":  # the word starts at its first letter
+        i += 1
+    return line[i:dot] if i < dot else None
 
 
 def _next_starts_sentence(line: str, end: int) -> bool:
@@ -110,11 +122,31 @@ def chunk_spans(text: str, min_words: int = 5, max_words: int = 120) -> list[tup
     return spans
 
 
+MIN_WORDS, MAX_WORDS = 5, 120
+# Names the chunking rules; an index records it, because readers re-derive chunks from the
+# stored article texts and must cut them exactly as the writer did. Change it with the rules.
+CHUNKER = f"sentence-v1:{MIN_WORDS}:{MAX_WORDS}"
+
+
+def chunk_article(article: Article) -> list[Chunk]:
+    """Sentence chunks of an article, each with its exact span: ``text[start:end] == chunk.text``."""
+    from rag.types import Chunk
+
+    digest = article.digest
+    return [
+        Chunk(article.article_id, article.published, seq, s, e, article.text[s:e], digest)
+        for seq, (s, e) in enumerate(chunk_spans(article.text, MIN_WORDS, MAX_WORDS))
+    ]
+
+
 def _last_end(text: str, start: int) -> int:
     return start + len(text[start:].rstrip())
 
 
 def _cut_long(text: str, start: int, end: int, max_words: int) -> Iterator[tuple[int, int]]:
+    if (end - start + 1) // 2 <= max_words and not text[start].isspace() and not text[end - 1].isspace():
+        yield start, end  # too short to hold more than max_words words: no need to find them
+        return
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     for i in range(0, len(words), max_words):
         group = words[i : i + max_words]

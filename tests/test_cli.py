@@ -99,3 +99,23 @@ def test_bad_config_is_named(tmp_path):
         [sys.executable, "-m", "rag.cli", "status"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert r.returncode == 2 and "RAG_CHROMA_URL" in r.stderr
+
+
+def test_an_index_from_another_embedder_is_refused_then_rebuilt_by_ingest(tmp_path):
+    """What `make run` meets after an upgrade: serving refuses with the fix, `rag ingest` applies it."""
+    d = tmp_path / "d"
+    r = run_rag("ingest", "--quiet", env={"RAG_DATA_DIR": str(d), "RAG_EMBEDDER": "torch"})
+    assert r.returncode == 0, r.stderr
+    st = json.loads(rag("status", "--json", data=d).stdout)
+    assert "embedder 'all-MiniLM-L6-v2'" in st["needs_reindex"]
+    r = rag("ask", "What did Trump rule out on Aug. 18?", data=d)
+    assert r.returncode == 2 and "run `rag ingest` to re-index it" in r.stderr
+    src = tmp_path / "src"
+    write_article(src, "extra.txt", "Zelensky thanked the coalition on Thursday.", "2025-09-06")
+    r = rag("ingest", str(src), "--json", data=d)
+    assert r.returncode == 0 and "re-indexing it with this setup" in r.stderr
+    assert json.loads(r.stdout)["added"] == 4  # 3 carried over + the new one
+    st = json.loads(rag("status", "--json", data=d).stdout)
+    assert st["needs_reindex"] is None and st["articles"] == 4
+    r = rag("ask", "What did Trump rule out on Aug. 18?", "--json", data=d)
+    assert r.returncode == 0 and "ground" in json.loads(r.stdout)["answer"]

@@ -119,17 +119,22 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
     assert clean.returncode == 0
 
     def state(data):
+        from rag.config import load_settings
+        from rag.embed import embedder_name
         from rag.store import ChromaStore
+        from rag.text import chunk_article
 
-        store = ChromaStore(data_dir=data)
+        store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
         infos = {a.article_id: (a.digest, a.chunks) for a in store.list_articles()}
-        per_article = {}
-        ids = []
-        for c in store.iter_chunks():
-            per_article[c.article_id] = per_article.get(c.article_id, 0) + 1
-            ids.append(c.chunk_id)
-            assert infos[c.article_id][0] == c.article_digest, "a chunk of a half-written article survived"
+        rows = list(store.chunk_rows())
+        ids = [i for i, _ in rows]
         assert len(ids) == len(set(ids))
+        # every stored vector belongs to the committed version of its article, and nothing is missing
+        expected = {c.chunk_id for _, art in store.iter_articles() for c in chunk_article(art)}
+        assert set(ids) == expected, "a chunk of a half-written article survived"
+        per_article: dict[str, int] = {}
+        for _, a in rows:
+            per_article[a] = per_article.get(a, 0) + 1
         assert {a: n for a, (_, n) in infos.items()} == per_article
         return store.counts(), infos
 

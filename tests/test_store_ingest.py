@@ -67,7 +67,6 @@ def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_pat
     col.upsert(
         ids=[c.chunk_id for c in chunks],
         embeddings=fake_pipeline.embedder.embed_documents([c.text for c in chunks]),
-        documents=[c.text for c in chunks],
         metadatas=[chunk_metadata(c) for c in chunks],
     )
     fake_pipeline.store.bump_generation()
@@ -105,8 +104,30 @@ def test_embedder_mismatch_is_refused(tmp_path):
     a = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-a")
     a.counts()
     b = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b")
-    with pytest.raises(ConfigError, match="built with embedder"):
+    with pytest.raises(
+        ConfigError,
+        match=r"built with embedder 'model-a' \(this setup uses 'model-b'\).*run `rag ingest` to re-index",
+    ):
         b.counts()
+    b.reset()  # what a rebuild does first: works whatever built the index
+    assert b.counts() == (0, 0)
+    assert ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b").counts() == (0, 0)
+
+
+def test_an_index_of_the_old_layout_is_refused_with_the_fix(tmp_path):
+    """Layout 1 kept text in chunk rows; readers now re-chunk articles, so it must be rebuilt."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from rag.errors import ConfigError
+    from rag.store import ChromaStore
+
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "old"), settings=Settings(anonymized_telemetry=False)
+    )
+    client.get_or_create_collection("news_chunks", embedding_function=None, metadata={"embedder": "x"})
+    with pytest.raises(ConfigError, match=r"layout None.*run `rag ingest` to re-index"):
+        ChromaStore(data_dir=tmp_path / "old", embedder_name="x").counts()
 
 
 def test_store_needs_exactly_one_location(tmp_path):
@@ -123,3 +144,35 @@ def test_write_article_validates(fake_pipeline):
     art = parse_article(" date 2025-09-04 One sentence here.", "a1")
     with pytest.raises(ValueError, match="embeddings"):
         fake_pipeline.store.write_article(art, chunk_article(art), np.zeros((0, 64)))
+
+
+def test_an_index_from_another_setup_is_rebuilt_with_its_articles_carried_over(tmp_path):
+    """A new embedder (or chunker, or row layout) must not strand what was indexed before."""
+    from rag.config import load_settings
+    from rag.embed import FakeHashEmbedder
+    from rag.pipeline import build_pipeline
+
+    class OtherFakeEmbedder(FakeHashEmbedder):
+        """FAKE: a second hash embedder, standing in for a changed model."""
+
+        name = "fake-hash-other"
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    write_article(first, "a1.txt", "Trump spoke by phone with leaders today.", "2025-09-01")
+    write_article(first, "a2.txt", "Macron hosted the meeting in Paris.", "2025-09-02")
+    write_article(later, "a3.txt", "Zelensky thanked the coalition.", "2025-09-03")
+    write_article(later, "a2.txt", "Macron hosted the talks in Paris on Thursday.", "2025-09-02")
+    settings = load_settings(data_dir=tmp_path / "data")
+    build_pipeline(settings, embedder=FakeHashEmbedder()).ingest([first])
+
+    pipe = build_pipeline(settings, embedder=OtherFakeEmbedder(dim=32))
+    assert "embedder 'fake-hash'" in pipe.store.format_mismatch()
+    report = pipe.ingest([later])
+    assert sorted(report.added) == ["a1", "a2", "a3"] and not report.failed
+    assert pipe.store.format_mismatch() == ""
+    assert pipe.corpus.article("a2").text == "Macron hosted the talks in Paris on Thursday."  # the file wins
+    assert pipe.corpus.article("a1").text == "Trump spoke by phone with leaders today."  # carried over
+    assert pipe.ask("Who spoke by phone with leaders?").citations[0].article_id == "a1"
+
+    again = build_pipeline(settings, embedder=OtherFakeEmbedder(dim=32)).ingest([later], rebuild=True)
+    assert sorted(again.added) == ["a2", "a3"]  # --rebuild starts from the given files only
