@@ -95,7 +95,16 @@ class HybridRetriever:
         t3 = time.perf_counter()
         by_id = {h.chunk.chunk_id: h for h in sparse_hits}
         by_id.update({h.chunk.chunk_id: h for h in dense_hits})
-        missing = [cid for cid, h in by_id.items() if h.dense is None]
+        fused = rrf(
+            [[h.chunk.chunk_id for h in dense_hits], [h.chunk.chunk_id for h in sparse_hits]],
+            k=self.rrf_k,
+            weights=[self.dense_weight, 1.0],
+        )
+        ranked = [
+            (str(cid), score) for cid, score in sorted(fused.items(), key=lambda kv: -kv[1])[: query.top_k]
+        ]
+        # BM25-only hits that made the cut get their cosine from the stored vectors (one call)
+        missing = [cid for cid, _ in ranked if by_id[cid].dense is None]
         if missing:
             vecs = self.corpus.vectors(missing)
             for cid in missing:
@@ -103,17 +112,11 @@ class HybridRetriever:
                 by_id[cid] = Hit(
                     by_id[cid].chunk, by_id[cid].score, dense=float(v @ vector) if v is not None else 0.0
                 )
-        fused = rrf(
-            [[h.chunk.chunk_id for h in dense_hits], [h.chunk.chunk_id for h in sparse_hits]],
-            k=self.rrf_k,
-            weights=[self.dense_weight, 1.0],
-        )
-        ranked = sorted(fused.items(), key=lambda kv: -kv[1])[: query.top_k]
         timings = {
             "embed_ms": (t1 - t0) * 1e3,
             "dense_ms": (t2 - t1) * 1e3,
             "bm25_ms": (t3 - t2) * 1e3,
             "fuse_ms": (time.perf_counter() - t3) * 1e3,
         }
-        hits = [Hit(by_id[cid].chunk, score, dense=by_id[cid].dense) for cid, score in ranked]  # type: ignore[index]
+        hits = [Hit(by_id[cid].chunk, score, dense=by_id[cid].dense) for cid, score in ranked]
         return Retrieval(hits, vector, timings)

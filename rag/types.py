@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 def content_hash(*parts: str) -> str:
@@ -63,7 +64,7 @@ class Chunk:
     text: str
     article_digest: str
 
-    @property
+    @cached_property  # hashed once: the id is looked up many times per question
     def chunk_id(self) -> str:
         """Id from content: article id, span and text, so re-indexing is an idempotent upsert."""
         return f"{self.article_id}:{self.seq}:{content_hash(self.article_id, str(self.start), str(self.end), self.text)}"

@@ -190,3 +190,37 @@ def test_api_key_required_when_set(seeded):
         ok = c.post("/v1/answer", json={"question": "Trump?"}, headers={"Authorization": "Bearer s3cret-key"})
         assert ok.status_code == 200
         assert c.get("/healthz").status_code == 200
+
+
+class _ExplodingPipelineFake:
+    """FAKE pipeline whose ask() fails in a way no handler knows: the API must still answer JSON."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def ask(self, *args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+
+def test_unhandled_error_is_a_json_500_with_the_request_id(seeded):
+    app = create_app(
+        load_settings(data_dir=seeded.settings.data_dir),
+        pipeline=_ExplodingPipelineFake(seeded),
+        with_ui=False,
+    )
+    with ThreadServer(app) as s, httpx.Client(base_url=s.url, timeout=30) as c:
+        r = c.post(
+            "/v1/answer", json={"question": "What did Trump rule out?"}, headers={"X-Request-ID": "abc123"}
+        )
+        assert r.status_code == 500
+        assert r.json()["error"] == {
+            "message": "internal error; the request id is in the server log",
+            "type": "internal_error",
+            "request_id": "abc123",
+        }
+        assert r.headers["x-request-id"] == "abc123" and "boom" not in r.text
+        ok = c.get("/healthz")
+        assert ok.status_code == 200 and len(ok.headers["x-request-id"]) == 16

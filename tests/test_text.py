@@ -89,3 +89,14 @@ def test_dates_mentioned():
     assert dates_mentioned("on Feb. 30") == set()
     assert months_mentioned("in August") == {8}
     assert months_mentioned("it may rain") == set()
+
+
+@given(st.text(alphabet="aZ.. é1U", max_size=12))
+def test_word_before_matches_its_regex_definition(prefix):
+    import re
+
+    from rag.text import _word_before
+
+    line = prefix + "."
+    m = re.search(r"([A-Za-z][A-Za-z.]*)\.$", line)
+    assert _word_before(line, len(line) - 1) == (m.group(1) if m else None)
