@@ -11,6 +11,7 @@ def test_bench_smoke(tmp_path, minilm, monkeypatch):
     from rag import bench
 
     monkeypatch.setattr(bench, "QUESTIONS_PER_SIZE", 5)
+    monkeypatch.setattr(bench, "ROUNDS", 1)
     results = bench.run_bench([3], tmp_path, http=True, anchor=True)
     bench.write(results, tmp_path)
     row = results["sizes"]["3"]
