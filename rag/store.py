@@ -31,7 +31,6 @@ from rag.types import Article, Chunk, DateRange
 
 log = logging.getLogger(__name__)
 _PAGE = 2000
-HNSW = {"space": "cosine"}  # set when a collection is created; later changes do not apply to it
 LAYOUT = "2"  # 1: chunk rows held text and offsets; 2: readers re-chunk the article texts
 
 
@@ -113,7 +112,7 @@ class ChromaStore:
             chunks = client.get_or_create_collection(
                 f"{self.name}_chunks",
                 embedding_function=None,
-                configuration={"hnsw": dict(HNSW)},
+                configuration={"hnsw": {"space": "cosine"}},
                 metadata=self.index_format,
             )
             articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
