@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from starlette.datastructures import Headers, MutableHeaders
 
 from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
@@ -209,8 +210,6 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from starlette.datastructures import Headers, MutableHeaders
-
         rid = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex[:16]
         scope.setdefault("state", {})["request_id"] = rid
         started = False

@@ -40,7 +40,7 @@ class Corpus:
         self.by_article: dict[str, list[Chunk]] = {}
         self.vocab: list[str] = []
         self._published = np.zeros(0, dtype=np.int64)
-        self._texts: dict[str, tuple[str, Article]] = {}  # id -> (digest, article)
+        self._texts: dict[str, Article] = {}  # every committed article, loaded by _reload
         self._sentences: dict[str, list[tuple[int, int]]] = {}
         self._checked = 0.0
         self._tokens: dict[str, frozenset[str]] = {}
@@ -65,14 +65,14 @@ class Corpus:
     def _reload(self, gen: str) -> None:
         t0 = time.perf_counter()
         infos: dict[str, ArticleInfo] = {}
-        texts: dict[str, tuple[str, Article]] = {}
+        texts: dict[str, Article] = {}
         chunks: dict[str, Chunk] = {}
         for info, art in self.store.iter_articles():
             if art.digest != info.digest:  # not what its writer committed: leave it out
                 log.warning("article %s: text does not match its digest; re-ingest it", info.article_id)
                 continue
             infos[info.article_id] = info
-            texts[info.article_id] = (info.digest, art)
+            texts[info.article_id] = art
             chunks.update((c.chunk_id, c) for c in chunk_article(art))
         infos = dict(sorted(infos.items(), key=lambda kv: (kv[1].published, kv[0])))
         ordered = sorted(chunks.values(), key=lambda c: (c.article_id, c.seq))
@@ -113,29 +113,8 @@ class Corpus:
         return info is not None and info.digest == chunk.article_digest
 
     def article(self, article_id: str) -> Article | None:
-        info = self.articles.get(article_id)
-        if info is None:
-            return None
-        cached = self._texts.get(article_id)
-        if cached and cached[0] == info.digest:
-            return cached[1]
-        art = self.store.get_article(article_id)
-        if art is not None and art.digest == info.digest:
-            self._texts[article_id] = (info.digest, art)
-            self._sentences.pop(article_id, None)
-        return art
-
-    def load_articles(self, ids: list[str]) -> None:
-        """Fetch missing article texts in one store call."""
-        missing = [
-            i
-            for i in ids
-            if i in self.articles and (i not in self._texts or self._texts[i][0] != self.articles[i].digest)
-        ]
-        for i, art in self.store.get_articles(missing).items():
-            if art.digest == self.articles[i].digest:
-                self._texts[i] = (art.digest, art)
-                self._sentences.pop(i, None)
+        """The committed text of an article (held in memory since the last reload)."""
+        return self._texts.get(article_id)
 
     def sentences(self, article_id: str) -> list[tuple[int, int]]:
         spans = self._sentences.get(article_id)

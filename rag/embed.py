@@ -26,7 +26,7 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 ONNX_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIM = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
-EMBEDDERS = ("onnx-int8", "torch")
+EMBEDDER_NAMES = {"onnx-int8": ONNX_NAME, "torch": MODEL_NAME}  # RAG_EMBEDDER -> name an index records
 
 
 class Embedder(Protocol):
@@ -169,18 +169,15 @@ class OnnxMiniLMEmbedder:
 
 def embedder_name(kind: str) -> str:
     """The name an index records for embedder ``kind``, without loading it."""
-    names = {"onnx-int8": ONNX_NAME, "torch": MODEL_NAME}
-    if kind not in names:
-        raise ConfigError(f"unknown embedder {kind!r}: use one of {', '.join(EMBEDDERS)} (RAG_EMBEDDER)")
-    return names[kind]
+    if kind not in EMBEDDER_NAMES:
+        raise ConfigError(f"unknown embedder {kind!r}: use one of {', '.join(EMBEDDER_NAMES)} (RAG_EMBEDDER)")
+    return EMBEDDER_NAMES[kind]
 
 
 def make_embedder(kind: str, model_dir: Any, batch_size: int = 64) -> Embedder:
     """The product's embedder by name: ``onnx-int8`` (default) or ``torch``."""
-    if kind == "onnx-int8":
-        return OnnxMiniLMEmbedder(model_dir)
-    embedder_name(kind)  # names the choices if ``kind`` is unknown
-    return MiniLMEmbedder(batch_size=batch_size)
+    embedder_name(kind)  # an unknown kind is a ConfigError naming the choices
+    return OnnxMiniLMEmbedder(model_dir) if kind == "onnx-int8" else MiniLMEmbedder(batch_size=batch_size)
 
 
 class FakeHashEmbedder:

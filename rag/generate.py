@@ -243,7 +243,6 @@ class GenerativeAnswerer:
             raw = self.llm.complete(system, user)
         except Exception as e:  # unreachable, timeout, HTTP error, garbage: never a 500
             return replace(fallback, llm_error=f"{type(e).__name__}: {str(e)[:200]}")
-        self.corpus.load_articles(list({c.article_id for c in evidence}))
         articles = {c.article_id: a for c in evidence if (a := self.corpus.article(c.article_id)) is not None}
         result = assemble_generative(question, raw, evidence, articles)
         if result is None:

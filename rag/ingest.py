@@ -9,7 +9,6 @@ which is where the time goes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from pathlib import Path
 
 from rag.embed import Embedder
@@ -48,10 +47,9 @@ class Indexer:
         files: list[Path] = []
         for item in discover(paths):
             (failed.append if isinstance(item, FileFailure) else files.append)(item)  # type: ignore[arg-type]
-        sources: list[tuple[Path, Callable[[], Article], bool]] = [
-            (p, partial(load_file, p), False) for p in files
-        ]
-        sources += [(Path(f"(stored) {a.article_id}"), partial(lambda a: a, a), True) for a in carry_over]
+        # (where it comes from, the article if already loaded): files load one at a time below
+        sources: list[tuple[Path, Article | None]] = [(p, None) for p in files]
+        sources += [(Path(f"(stored) {a.article_id}"), a) for a in carry_over]
         known = self.store.digests()
         added: list[str] = []
         updated: list[str] = []
@@ -62,10 +60,10 @@ class Indexer:
 
         bar = _progress(len(sources), progress)
         try:
-            for path, load, stored in sources:
+            for path, stored in sources:
                 bar.set_postfix_str(path.name[-30:], refresh=False)
                 try:
-                    article = load()
+                    article = stored or load_file(path)
                 except ArticleError as e:
                     failed.append(FileFailure(str(path), str(e)))
                     bar.update(1)

@@ -91,7 +91,7 @@ class ChromaStore:
         return self.url or str(self.data_dir)
 
     # ------------------------------------------------------------------ connection
-    def _connect(self, check_embedder: bool = True) -> None:
+    def _connect(self, check_format: bool = True) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -126,7 +126,7 @@ class ChromaStore:
         self._mismatch = ", ".join(
             f"{k} {found[k]!r} (this setup uses {v!r})" for k, v in self.index_format.items() if found[k] != v
         )
-        if check_embedder and self._mismatch:
+        if check_format and self._mismatch:
             raise ConfigError(
                 f"the index at {self.location} was built with {self._mismatch}: run `rag ingest` to "
                 "re-index it (stored articles are re-embedded, nothing is lost), "
@@ -337,17 +337,18 @@ class ChromaStore:
 
         Opens the index without refusing it, so its articles can still be read for a rebuild.
         """
+        self._open_unchecked()
+        return self._mismatch
+
+    def _open_unchecked(self) -> None:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._connect(check_embedder=False)
-        return self._mismatch
+                    self._connect(check_format=False)
 
     def reset(self) -> None:
         """Drop the collections (``rag ingest --rebuild``), whichever embedder built them."""
-        if self._client is None:
-            with self._lock:
-                self._connect(check_embedder=False)
+        self._open_unchecked()
         for suffix in ("chunks", "articles", "meta"):
             with contextlib.suppress(Exception):
                 self._client.delete_collection(f"{self.name}_{suffix}")

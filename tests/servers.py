@@ -60,3 +60,13 @@ class ThreadServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+def stream_chat(client, question: str) -> tuple[int, list[str]]:
+    """POST a streaming /v1/chat/completions; returns (status, the non-empty SSE lines)."""
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": question}], "stream": True},
+    ) as r:
+        return r.status_code, [line for line in r.iter_lines() if line]

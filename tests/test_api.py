@@ -8,7 +8,7 @@ import pytest
 
 from rag.api import create_app
 from rag.config import load_settings
-from tests.servers import ThreadServer
+from tests.servers import ThreadServer, stream_chat
 
 pytestmark = pytest.mark.integration
 
@@ -139,12 +139,7 @@ def test_chat_without_user_message_is_400(client):
 
 
 def test_sse_wire_format(client):
-    with client.stream(
-        "POST",
-        "/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": "Who is Merkel?"}], "stream": True},
-    ) as r:
-        lines = [line for line in r.iter_lines() if line]
+    _, lines = stream_chat(client, "Who is Merkel?")
     assert lines[-1] == "data: [DONE]"
     payloads = [json.loads(line[6:]) for line in lines[:-1]]
     assert all(p["object"] == "chat.completion.chunk" for p in payloads)

@@ -140,7 +140,7 @@ def test_generative_over_http(seeded, minilm, llm_url):
     import httpx
 
     from rag.api import create_app
-    from tests.servers import ThreadServer
+    from tests.servers import ThreadServer, stream_chat
 
     pipe = gen_pipeline(seeded.settings.data_dir, minilm, llm_url)
     with (
@@ -150,10 +150,5 @@ def test_generative_over_http(seeded, minilm, llm_url):
         body = c.post("/v1/answer", json={"question": "What did Trump tell CBS News on Sept. 3?"}).json()
         assert {"mode", "unverified", "llm_error"} <= set(body)
         assert c.get("/healthz").json()["mode"] == "generative"
-        with c.stream(
-            "POST",
-            "/v1/chat/completions",
-            json={"messages": [{"role": "user", "content": "What did Trump rule out?"}], "stream": True},
-        ) as r:
-            lines = [x for x in r.iter_lines() if x]
-        assert r.status_code == 200 and lines[-1] == "data: [DONE]"
+        status, lines = stream_chat(c, "What did Trump rule out?")
+        assert status == 200 and lines[-1] == "data: [DONE]"
