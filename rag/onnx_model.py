@@ -61,25 +61,32 @@ def ensure_int8_model(model_dir: Path, src: Path | None = None, log: Any = None)
     target = int8_model_path(model_dir, src)
     if target.exists():
         return target
-    model_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(model_dir / ".build.lock"):
-        if target.exists():  # another process built it while we waited
-            return target
-        if log:
-            log(f"building the int8 ONNX embedding model in {target.parent} (once, ~5 s)")
-        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=model_dir))
-        try:
-            t = time.perf_counter()
-            _export_and_quantize(src, tmp)
-            info = {
-                "source": str(src),
-                "key": target.parent.name,
-                "seconds": round(time.perf_counter() - t, 1),
-            }
-            (tmp / INFO_FILE).write_text(json.dumps(info, indent=1))
-            os.replace(tmp, target.parent)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        with _file_lock(model_dir / ".build.lock"):
+            return _build_once(src, target, log)
+    except OSError as e:
+        raise ConfigError(
+            f"cannot build the embedding model in {model_dir}: {e}. "
+            "Set RAG_MODEL_DIR to a writable folder, or run `make setup` there first"
+        ) from None
+
+
+def _build_once(src: Path, target: Path, log: Any) -> Path:
+    """Build under the caller's lock: into a temporary folder, renamed into place when whole."""
+    if target.exists():  # another process built it while we waited
+        return target
+    if log:
+        log(f"building the int8 ONNX embedding model in {target.parent} (once, ~5 s)")
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent.parent))
+    try:
+        t = time.perf_counter()
+        _export_and_quantize(src, tmp)
+        info = {"source": str(src), "key": target.parent.name, "seconds": round(time.perf_counter() - t, 1)}
+        (tmp / INFO_FILE).write_text(json.dumps(info, indent=1))
+        os.replace(tmp, target.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

@@ -68,3 +68,13 @@ def test_unknown_embedder_is_named():
         make_embedder("bert", None)
     with pytest.raises(ConfigError, match="RAG_EMBEDDER"):
         load_settings(embedder="bert")
+
+
+def test_unwritable_model_dir_is_a_clear_error(tmp_path):
+    from rag.errors import ConfigError
+    from rag.onnx_model import ensure_int8_model
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"cannot build the embedding model in .*RAG_MODEL_DIR"):
+        ensure_int8_model(blocker / "models")
