@@ -1,8 +1,17 @@
 """The bundled all-MiniLM-L6-v2 as an int8 ONNX graph, made locally from the shipped weights.
 
 ``make setup`` (or ``rag build-model``) runs :func:`ensure_int8_model` once: torch exports
-the model with mean pooling and L2 normalisation inside the graph, then ONNX Runtime
-quantizes its weights to int8 (per channel). Nothing is downloaded. The result lives in
+the model with mean pooling and L2 normalisation inside the graph, then
+:func:`quantize_per_token` turns every weight matrix into int8 (per output channel) and
+quantizes activations per token at run time. Nothing is downloaded.
+
+Why per token: ONNX Runtime's own dynamic quantization scales a whole input tensor at once,
+so a text's vector would depend on the other texts padded into its batch (measured: cosine
+0.98 between a text alone and in a batch). With one scale per token row, each text's
+arithmetic is its own: a batch gives the vectors of single runs (to float rounding, ~1e-7),
+so texts can be batched, which amortises reading the weights (about 1.7x the throughput of
+one text a run), and the vectors sit closer to the float model (cosine 0.9987 with the
+torch vectors, per tensor 0.993). The result lives in
 ``RAG_MODEL_DIR/<key>/model.onnx`` where ``key`` hashes the source weights and the tool
 versions, so a new model or toolchain makes a new file instead of silently reusing an old one.
 A build writes to a temporary folder and renames it into place, under a file lock, so two
@@ -28,6 +37,8 @@ from rag.errors import ConfigError
 MODEL_FILE = "model.onnx"
 INFO_FILE = "build.json"
 OPSET = 17
+RECIPE = "int8-weights-per-channel;activations-per-token-asymmetric;v3"
+RECIPE_TAG = "int8-per-token-v3"  # in the embedder name an index records: a new recipe re-indexes
 
 
 def source_model_path() -> Path:
@@ -46,13 +57,13 @@ def build_key(src: Path) -> str:
     with open(src / "model.safetensors", "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(f"ort={onnxruntime.__version__};opset={OPSET};int8-per-channel".encode())
+    h.update(f"ort={onnxruntime.__version__};opset={OPSET};{RECIPE}".encode())
     return h.hexdigest()[:16]
 
 
 def int8_model_path(model_dir: Path, src: Path | None = None) -> Path:
     src = src or source_model_path()
-    return model_dir / f"minilm-int8-{build_key(src)}" / MODEL_FILE
+    return model_dir / f"minilm-int8tok-{build_key(src)}" / MODEL_FILE
 
 
 def ensure_int8_model(model_dir: Path, src: Path | None = None, log: Any = None) -> Path:
@@ -101,11 +112,10 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def _export_and_quantize(src: Path, out: Path) -> None:
-    import logging
     import warnings
 
+    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
     class Pooled(torch.nn.Module):
@@ -137,11 +147,90 @@ def _export_and_quantize(src: Path, out: Path) -> None:
             opset_version=OPSET,
             dynamo=False,
         )
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint at WARNING
-    try:
-        quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True)
-    finally:
-        root.setLevel(level)
+    onnx.save(quantize_per_token(onnx.load(str(fp32))), str(out / MODEL_FILE))
     fp32.unlink()
+
+
+def quantize_per_token(model: Any) -> Any:
+    """Rewrite each ``MatMul`` by a constant 2-D weight as int8 arithmetic, in place.
+
+    Weights: int8, symmetric, one scale per output column (w ~ Wq * ws). Activations, at run
+    time: each row x (one token's features) is quantized on its own range, asymmetric uint8,
+    s = (max(x, 0) - min(x, 0)) / 255 and zero point z = round(-min(x, 0) / s), so
+    q = round(x / s) + z. Then ``MatMulIntegerToFloat`` gives q Wq * ws in exact integer
+    arithmetic, and y = s * (q Wq * ws - z * colsum(Wq) * ws) removes the zero point. No
+    scale is shared between rows, so no token (and no text in a batch) changes another's
+    result. (Symmetric rows were 10% faster but further from the float model: cosine 0.997
+    against 0.9987, and one eval answer changed.)
+    """
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    consts = [
+        numpy_helper.from_array(np.array(0.0, np.float32), "pt_zero"),
+        numpy_helper.from_array(np.array(255.0, np.float32), "pt_255"),
+        numpy_helper.from_array(np.array(1e-8, np.float32), "pt_eps"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "pt_one"),
+        numpy_helper.from_array(np.array([0], np.int64), "pt_0"),
+        numpy_helper.from_array(np.array([-1], np.int64), "pt_m1"),
+    ]
+    nodes: list[Any] = []
+    done = 0
+    for node in graph.node:
+        w = weights.get(node.input[1]) if node.op_type == "MatMul" else None
+        if w is None or len(w.dims) != 2:
+            nodes.append(node)
+            continue
+        W = numpy_helper.to_array(w).astype(np.float32)
+        ws = (np.maximum(np.abs(W).max(axis=0), 1e-12) / 127.0).astype(np.float32)
+        Wq = np.clip(np.round(W / ws), -127, 127).astype(np.int8)
+        p = f"pt{done}_"
+        done += 1
+        consts += [
+            numpy_helper.from_array(Wq, p + "W"),
+            numpy_helper.from_array(ws, p + "ws"),
+            numpy_helper.from_array((Wq.astype(np.int64).sum(axis=0) * ws).astype(np.float32), p + "zcol"),
+            numpy_helper.from_array(np.array([-1, W.shape[0]], np.int64), p + "rows"),
+            numpy_helper.from_array(np.array([W.shape[1]], np.int64), p + "cols"),
+        ]
+        x, y = node.input[0], node.output[0]
+
+        def op(kind: str, ins: list[str], out: str, **attrs: Any) -> None:
+            nodes.append(helper.make_node(kind, ins, [p + out], **attrs))  # noqa: B023 (p: this layer)
+
+        op("Reshape", [x, p + "rows"], "x")  # rows = tokens
+        op("ReduceMax", [p + "x"], "hi0", axes=[1], keepdims=0)
+        op("Max", [p + "hi0", "pt_zero"], "hi")
+        op("ReduceMin", [p + "x"], "lo0", axes=[1], keepdims=0)
+        op("Min", [p + "lo0", "pt_zero"], "lo")
+        op("Sub", [p + "hi", p + "lo"], "range")
+        op("Div", [p + "range", "pt_255"], "s0")
+        op("Max", [p + "s0", "pt_eps"], "s")
+        op("Div", [p + "lo", p + "s"], "lo_s")
+        op("Neg", [p + "lo_s"], "z0")
+        op("Round", [p + "z0"], "z")  # an integer in [0, 255]
+        op("Cast", [p + "z"], "z8", to=TensorProto.UINT8)
+        op("QuantizeLinear", [p + "x", p + "s", p + "z8"], "q", axis=0)
+        op("MatMulIntegerToFloat", [p + "q", p + "W", "pt_one", p + "ws"], "qw", domain="com.microsoft")
+        op("Unsqueeze", [p + "z", "pt_m1"], "z1")
+        op("Mul", [p + "z1", p + "zcol"], "zw")
+        op("Sub", [p + "qw", p + "zw"], "yq")
+        op("Unsqueeze", [p + "s", "pt_m1"], "s1")
+        op("Mul", [p + "yq", p + "s1"], "y")
+        op("Shape", [x], "xshape")  # back to x's leading shape
+        op("Slice", [p + "xshape", "pt_0", "pt_m1"], "lead")
+        op("Concat", [p + "lead", p + "cols"], "yshape", axis=0)
+        nodes.append(helper.make_node("Reshape", [p + "y", p + "yshape"], [y]))
+    if not done:
+        raise ValueError("no MatMul with a constant 2-D weight found: is this the exported MiniLM?")
+    used = {i for n in nodes for i in n.input}
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept + consts)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return model

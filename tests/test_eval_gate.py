@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.embed import ONNX_NAME
 from rag.gate import compare, flips, render_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,4 +135,4 @@ def test_gate_fails_and_names_flips_with_an_article_missing(tmp_path, seeds_dir)
         "ragas",
         "fingerprint",
     } <= set(summary)
-    assert summary["fingerprint"]["embedder"] == "all-MiniLM-L6-v2-onnx-int8"
+    assert summary["fingerprint"]["embedder"] == ONNX_NAME
