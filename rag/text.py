@@ -189,9 +189,46 @@ def stem(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _porter() -> Any:
-    from nltk.stem.porter import PorterStemmer
+    return _load_porter().PorterStemmer()
 
-    return PorterStemmer()
+
+def _load_porter() -> Any:
+    """NLTK's ``nltk.stem.porter`` module, without running ``nltk/__init__.py``.
+
+    That ``__init__`` imports most of NLTK, SciPy's stats included: 1.4 s of every cold
+    start, for a 700-line stemmer whose own imports are three small NLTK modules. Under the
+    import lock, bare placeholder packages stand in for ``nltk`` and ``nltk.stem`` while the
+    stemmer's modules load from NLTK's own files; then every ``nltk`` entry is taken back
+    out of ``sys.modules``, so a later ``import nltk`` (llama-index's splitter) is the real,
+    whole package. Same code, same stems (tested against ``nltk.stem.porter``).
+    """
+    import importlib.util
+    import sys
+    import types
+
+    if "nltk.stem.porter" in sys.modules:  # NLTK is already loaded: use it as it is
+        return sys.modules["nltk.stem.porter"]
+    import _imp
+
+    spec = importlib.util.find_spec("nltk")
+    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - install problem
+        from nltk.stem import porter
+
+        return porter
+    root = next(iter(spec.submodule_search_locations))
+    _imp.acquire_lock()
+    before = {n for n in sys.modules if n == "nltk" or n.startswith("nltk.")}
+    try:
+        for name, path in (("nltk", root), ("nltk.stem", f"{root}/stem")):
+            if name not in sys.modules:
+                placeholder = types.ModuleType(name)
+                placeholder.__path__ = [path]
+                sys.modules[name] = placeholder
+        return importlib.import_module("nltk.stem.porter")
+    finally:
+        for n in [n for n in sys.modules if (n == "nltk" or n.startswith("nltk.")) and n not in before]:
+            del sys.modules[n]
+        _imp.release_lock()
 
 
 def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:

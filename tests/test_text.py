@@ -100,3 +100,28 @@ def test_word_before_matches_its_regex_definition(prefix):
     line = prefix + "."
     m = re.search(r"([A-Za-z][A-Za-z.]*)\.$", line)
     assert _word_before(line, len(line) - 1) == (m.group(1) if m else None)
+
+
+def test_stemmer_loads_without_nltk_init_and_matches_nltk():
+    """The light Porter import gives NLTK's stems and leaves no partial ``nltk`` behind."""
+    import subprocess
+    import sys
+
+    words = "ruled countries dying lying news skies proceeding generously tariffs allies".split()
+    code = (
+        "import sys, json\n"
+        "from rag.text import stem\n"
+        f"ours = [stem(w) for w in {words!r}]\n"
+        "left = sorted(m for m in sys.modules if m == 'nltk' or m.startswith('nltk.'))\n"
+        "import nltk\n"
+        "from nltk.stem.porter import PorterStemmer\n"
+        f"ref = [PorterStemmer().stem(w, to_lowercase=False) for w in {words!r}]\n"
+        "print(json.dumps([ours, ref, left, hasattr(nltk, 'word_tokenize')]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    import json
+
+    ours, ref, left, whole = json.loads(out.stdout)
+    assert ours == ref and ours[0] == "rule"
+    assert left == []  # no placeholder package stays in sys.modules
+    assert whole  # a later `import nltk` is the real package
