@@ -98,6 +98,40 @@ def test_per_token_quantization_keeps_rows_independent():
         )
 
 
+def test_matmuls_reading_one_tensor_share_its_quantization():
+    """Q, K and V read the same tensor: it is quantized once, and each product is what its
+    MatMul alone gives (bit for bit), so sharing changes no vector."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from rag.onnx_model import quantize_per_token
+
+    rng = np.random.default_rng(1)
+    Ws = [rng.normal(size=(16, 8)).astype(np.float32) for _ in range(3)]
+
+    def model(names: list[str]):
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["x", f"W{n}"], [f"y{n}"]) for n in names],
+            "qkv",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "t", 16])],
+            [helper.make_tensor_value_info(f"y{n}", TensorProto.FLOAT, ["b", "t", 8]) for n in names],
+            [numpy_helper.from_array(Ws[int(n)], f"W{n}") for n in names],
+        )
+        m = quantize_per_token(
+            helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        )
+        return m, ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    shared, sess = model(["0", "1", "2"])
+    assert sum(n.op_type == "QuantizeLinear" for n in shared.graph.node) == 1
+    assert sum(n.op_type == "MatMulIntegerToFloat" for n in shared.graph.node) == 3
+    x = rng.normal(size=(2, 5, 16)).astype(np.float32)
+    together = sess.run(None, {"x": x})
+    for n in range(3):
+        _, alone = model([str(n)])
+        assert np.array_equal(together[n], alone.run(None, {"x": x})[0])
+
+
 def test_build_is_idempotent_and_keyed_by_the_weights(tmp_path):
     from rag.onnx_model import INFO_FILE, ensure_int8_model, int8_model_path
 
