@@ -84,9 +84,7 @@ class Pipeline:
             rebuild = True
         if rebuild:
             self.store.reset()
-        report = Indexer(
-            self.store, self.embedder, batch_chunks=max(64, self.settings.embed_batch_size * 8)
-        ).ingest(paths, progress=progress, carry_over=carry)
+        report = Indexer(self.store, self.embedder).ingest(paths, progress=progress, carry_over=carry)
         self.corpus.sync(force=True)
         return report
 
