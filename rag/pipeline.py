@@ -13,7 +13,7 @@ from typing import Any
 from rag.answer import AnswererConfig, ExtractiveAnswerer
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.embed import Embedder, make_embedder
+from rag.embed import ChildProcessEmbedder, Embedder, OnnxMiniLMEmbedder, make_embedder
 from rag.errors import BadQuestionError, ConfigError
 from rag.ingest import Indexer
 from rag.retrieve import HybridRetriever
@@ -84,7 +84,16 @@ class Pipeline:
             rebuild = True
         if rebuild:
             self.store.reset()
-        report = Indexer(self.store, self.embedder).ingest(paths, progress=progress, carry_over=carry)
+        background = None
+        emb = self.embedder
+        if isinstance(emb, OnnxMiniLMEmbedder):  # a child process rebuilds it from the same model file
+
+            def background() -> ChildProcessEmbedder:
+                return ChildProcessEmbedder(emb.model_dir)
+
+        report = Indexer(self.store, self.embedder, background=background).ingest(
+            paths, progress=progress, carry_over=carry
+        )
         self.corpus.sync(force=True)
         return report
 

@@ -163,3 +163,36 @@ def test_unwritable_model_dir_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(ConfigError, match=r"cannot build the embedding model in .*RAG_MODEL_DIR"):
         ensure_int8_model(blocker / "models")
+
+
+def test_child_process_embedder_gives_the_in_process_vectors(minilm, seed_chunks):
+    """Ingest embeds in a child process on large runs: its vectors must be ours, bit for bit,
+    batches come back in order, and closing leaves no process behind."""
+    from rag.embed import ChildProcessEmbedder
+
+    child = ChildProcessEmbedder(minilm.model_dir)
+    try:
+        first = child.submit(seed_chunks[:50])
+        second = child.submit([*seed_chunks[50:], "Ünïcode “quotes” — and dashes."])
+        got = np.concatenate([first.result(timeout=120), second.result(timeout=120)])
+        proc = child._proc
+    finally:
+        child.close()
+    want = minilm.embed_documents([*seed_chunks, "Ünïcode “quotes” — and dashes."])
+    assert np.array_equal(got, want)
+    assert proc.poll() is not None  # the child ended when its input closed
+    child.close()  # closing twice is harmless
+
+
+def test_child_process_failure_is_a_clear_error(tmp_path, seed_chunks):
+    from rag.embed import ChildProcessEmbedder
+    from rag.errors import ConfigError
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the model folder should be")
+    child = ChildProcessEmbedder(blocker)
+    try:
+        with pytest.raises(ConfigError, match="embedding child process failed"):
+            child.submit(seed_chunks[:3]).result(timeout=120)
+    finally:
+        child.close()

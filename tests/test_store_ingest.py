@@ -176,3 +176,40 @@ def test_an_index_from_another_setup_is_rebuilt_with_its_articles_carried_over(t
 
     again = build_pipeline(settings, embedder=OtherFakeEmbedder(dim=32)).ingest([later], rebuild=True)
     assert sorted(again.added) == ["a2", "a3"]  # --rebuild starts from the given files only
+
+
+@pytest.mark.integration
+def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(tmp_path, minilm, seeds_dir):
+    """A large ingest embeds in a child process while it writes; the index must be the one an
+    in-process ingest builds: same articles, same chunk ids, same vectors (bit for bit)."""
+    from rag.embed import ChildProcessEmbedder
+    from rag.ingest import Indexer
+    from rag.store import ChromaStore
+
+    stores = {}
+    for how in ("in-process", "child"):
+        store = ChromaStore(data_dir=tmp_path / how, embedder_name=minilm.name)
+        made: list[ChildProcessEmbedder] = []
+
+        def background(made=made) -> ChildProcessEmbedder:
+            made.append(ChildProcessEmbedder(minilm.model_dir))
+            return made[-1]
+
+        indexer = Indexer(
+            store,
+            minilm,
+            batch_chunks=20,  # several batches, so one is in flight while another is written
+            background=background if how == "child" else None,
+            background_min_articles=1,
+        )
+        report = indexer.ingest([seeds_dir])
+        assert len(report.added) == 3 and not report.failed
+        assert len(made) == (1 if how == "child" else 0)
+        assert all(m._proc is None for m in made)  # closed at the end of the ingest
+        stores[how] = store
+    a, b = stores["in-process"], stores["child"]
+    assert a.digests() == b.digests()
+    ids = sorted(i for i, _ in a.chunk_rows())
+    assert ids == sorted(i for i, _ in b.chunk_rows()) and len(ids) == a.counts()[1]
+    va, vb = a.embeddings_for(ids), b.embeddings_for(ids)
+    assert all(np.array_equal(va[i], vb[i]) for i in ids)
