@@ -125,3 +125,14 @@ def test_stemmer_loads_without_nltk_init_and_matches_nltk():
     assert ours == ref and ours[0] == "rule"
     assert left == []  # no placeholder package stays in sys.modules
     assert whole  # a later `import nltk` is the real package
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60))
+def test_fold_equals_its_definition(text):
+    """fold looks only at non-ASCII characters for combining marks; the result must equal
+    the plain definition (NFKD, drop every combining character, lower-case, unify quotes)."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    assert fold(text) == plain.lower().replace("’", "'").replace("ʼ", "'").replace("‘", "'")
