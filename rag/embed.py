@@ -17,6 +17,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 import numpy as np
@@ -38,6 +39,14 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class BackgroundEmbedder(Protocol):
+    """Embeds documents elsewhere (another process) while the caller does other work."""
+
+    def submit(self, texts: Sequence[str]) -> Future[np.ndarray]: ...
+
+    def close(self) -> None: ...
 
 
 class MiniLMEmbedder:
@@ -213,8 +222,8 @@ class ChildProcessEmbedder:
         self._proc: Any = None
         self._io: Any = None  # one thread talks to the child: batches go through in order
 
-    def submit(self, texts: Sequence[str]) -> Any:
-        """A ``concurrent.futures.Future`` of the vectors of ``texts``."""
+    def submit(self, texts: Sequence[str]) -> Future[np.ndarray]:
+        """A future of the vectors of ``texts``."""
         if self._proc is None:
             import subprocess
             import sys

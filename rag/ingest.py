@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from rag.embed import Embedder
+from rag.embed import BackgroundEmbedder, Embedder
 from rag.errors import ArticleError
 from rag.loader import discover, load_file
 from rag.store import ChromaStore
@@ -34,7 +33,7 @@ class Indexer:
         store: ChromaStore,
         embedder: Embedder,
         batch_chunks: int = 2048,
-        background: Callable[[], Any] | None = None,
+        background: Callable[[], BackgroundEmbedder] | None = None,
         background_min_articles: int = 300,
     ) -> None:
         """``batch_chunks``: chunks embedded and written per batch. Every Chroma write call has a
@@ -131,17 +130,16 @@ class Indexer:
 class _BatchWriter:
     """Embeds and writes batches of articles, in order, one batch in flight.
 
-    ``add`` starts embedding a batch, then writes the batch before it, whose vectors are
-    ready: with a child process embedding, the two overlap. With none, they run in turn
-    (both use every core; overlapping them in a thread measured no faster: Chroma's writes
-    hold the GIL).
+    With a child process, ``add`` starts embedding a batch, then writes the batch before it,
+    so the two overlap. Without one they run in turn (both use every core, and a thread
+    cannot overlap them: Chroma's writes hold the GIL).
     """
 
     def __init__(
         self,
         store: ChromaStore,
         embedder: Embedder,
-        child: Any,
+        child: BackgroundEmbedder | None,
         on_article: Callable[[str, str], None] | None,
         bar: _NoBar,
     ) -> None:
@@ -155,11 +153,12 @@ class _BatchWriter:
             return
         texts = [c.text for _, chunks in batch for c in chunks]
         if self.child is not None:
-            future = self.child.submit(texts)
+            future = self.child.submit(texts)  # embeds while the batch before is written
+            self.finish()
         else:
+            self.finish()  # nothing to overlap with: write what is done before embedding more
             future = Future()
             future.set_result(self.embedder.embed_documents(texts))
-        self.finish()
         self._inflight = (batch, future)
 
     def finish(self) -> None:
