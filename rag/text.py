@@ -228,8 +228,12 @@ def _load_porter() -> Any:
 
         return porter
     root = next(iter(spec.submodule_search_locations))
+
+    def nltk_modules() -> set[str]:
+        return {n for n in sys.modules if n == "nltk" or n.startswith("nltk.")}
+
     _imp.acquire_lock()
-    before = {n for n in sys.modules if n == "nltk" or n.startswith("nltk.")}
+    before = nltk_modules()
     try:
         for name, path in (("nltk", root), ("nltk.stem", f"{root}/stem")):
             if name not in sys.modules:
@@ -238,7 +242,7 @@ def _load_porter() -> Any:
                 sys.modules[name] = placeholder
         return importlib.import_module("nltk.stem.porter")
     finally:
-        for n in [n for n in sys.modules if (n == "nltk" or n.startswith("nltk.")) and n not in before]:
+        for n in nltk_modules() - before:
             del sys.modules[n]
         _imp.release_lock()
 
