@@ -46,18 +46,18 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: setup
-	$(BIN)/ruff check rag tests eval ui
-	$(BIN)/ruff format --check rag tests eval ui
+	$(BIN)/ruff check rag tests eval ui bench
+	$(BIN)/ruff format --check rag tests eval ui bench
 	$(BIN)/mypy
 
 eval: setup
 	$(BIN)/rag eval --out eval/out --baseline eval/baseline.json
 
 bench: setup
-	$(BIN)/rag bench
+	$(BIN)/python -m bench
 
 soak: setup
-	$(BIN)/python -m rag.soak
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf data eval/out bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
+from rag.types import TOP_K_MAX
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds")
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts")
 
-    top_k: int = Field(default=30, ge=1, le=200, description="Chunks retrieved per question")
+    top_k: int = Field(default=30, ge=1, le=TOP_K_MAX, description="Chunks retrieved per question")
     max_quotes: int = Field(default=3, ge=1, le=10)
     max_question_chars: int = Field(default=2000, ge=10)
     embed_batch_size: int = Field(default=64, ge=1)

@@ -6,20 +6,23 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 
-from rag.answer import AnswererConfig, ExtractiveAnswerer
+from rag.answer.extractive import AnswererConfig, ExtractiveAnswerer
+from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.corpus import Corpus
-from rag.embed import ChildProcessEmbedder, Embedder, OnnxMiniLMEmbedder, make_embedder
 from rag.errors import BadQuestionError, ConfigError
-from rag.ingest import Indexer
-from rag.retrieve import HybridRetriever
-from rag.store import ChromaStore
-from rag.types import Answer, DateRange, IngestReport, Query
-from rag.verify import CitationVerifier
+from rag.index.embed import make_embedder
+from rag.index.embed_child import background_factory
+from rag.index.ingest import Indexer
+from rag.index.store import ChromaStore
+from rag.protocols import Answerer, Embedder, Retriever
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
+from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, check_top_k
 
 
 @dataclass
@@ -28,14 +31,19 @@ class Pipeline:
     store: ChromaStore
     embedder: Embedder
     corpus: Corpus
-    retriever: HybridRetriever
-    answerer: Any  # ExtractiveAnswerer | GenerativeAnswerer
+    retriever: Retriever
+    answerer: Answerer
+    verifier: CitationVerifier
 
     @property
     def mode(self) -> str:
-        return "extractive" if isinstance(self.answerer, ExtractiveAnswerer) else "generative"
+        """``extractive`` or ``generative``: which answerer runs."""
+        return self.answerer.mode
 
-    verifier: CitationVerifier
+    @property
+    def location(self) -> str:
+        """Where the index lives (a folder, or a Chroma server URL), for messages."""
+        return self.store.location
 
     def check_question(self, question: object) -> str:
         if not isinstance(question, str):
@@ -54,9 +62,7 @@ class Pipeline:
         """Answer one question with verified quotes (or abstain)."""
         t0 = time.perf_counter()
         q = self.check_question(question)
-        k = top_k if top_k is not None else self.settings.top_k
-        if not 1 <= k <= 200:
-            raise BadQuestionError(f"top_k must be between 1 and 200, got {k}")
+        k = check_top_k(top_k if top_k is not None else self.settings.top_k)
         self.corpus.sync()
         query = Query(q, top_k=k, date_range=date_range or DateRange())
         found = self.retriever.search(query)
@@ -84,18 +90,53 @@ class Pipeline:
             rebuild = True
         if rebuild:
             self.store.reset()
-        background = None
-        emb = self.embedder
-        if isinstance(emb, OnnxMiniLMEmbedder):  # a child process rebuilds it from the same model file
-
-            def background() -> ChildProcessEmbedder:
-                return ChildProcessEmbedder(emb.model_dir)
-
+        background = background_factory(self.embedder)
         report = Indexer(self.store, self.embedder, background=background).ingest(
             paths, progress=progress, carry_over=carry
         )
         self.corpus.sync(force=True)
         return report
+
+    def format_mismatch(self) -> str:
+        """How the index differs from this setup (embedder, chunker, layout); empty when it doesn't."""
+        return self.store.format_mismatch()
+
+    def article(self, article_id: str) -> Article | None:
+        """An article's committed text: the text citation offsets index."""
+        return self.corpus.article(article_id) or self.store.get_article(article_id)
+
+    def list_articles(self) -> list[ArticleInfo]:
+        return self.store.list_articles()
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks) in the store."""
+        return self.store.counts()
+
+    def committed(self) -> dict[str, Article]:
+        """Every committed article, freshly synced (the evaluation scores against these)."""
+        self.corpus.sync(force=True)
+        found = {a: self.corpus.article(a) for a in self.corpus.articles}
+        return {a: art for a, art in found.items() if art is not None}
+
+    def chunks(self) -> Mapping[str, Chunk]:
+        """Every committed chunk by id, as of the last sync (read-only)."""
+        return MappingProxyType(self.corpus.chunks)
+
+    def chunk_span(self, chunk_id: str) -> tuple[str, int, int] | None:
+        """(article id, start, end) of a committed chunk."""
+        c = self.corpus.chunk(chunk_id)
+        return (c.article_id, c.start, c.end) if c else None
+
+    def is_empty(self) -> bool:
+        return not self.committed()
+
+    def describe(self) -> dict[str, object]:
+        """What answers depend on besides the prompts and packages (the eval fingerprint's core)."""
+        return {
+            "embedder": self.embedder.name,
+            "retrieval": {**self.retriever.describe(), "top_k": self.settings.top_k},
+            "answerer": self.answerer.describe(),
+        }
 
     def warm_up(self) -> None:
         """Load the model and the corpus view now rather than on the first question."""
@@ -117,10 +158,10 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
     corpus = Corpus(store, cache_dir=cache_dir)
     retriever = HybridRetriever(corpus, emb)
     extractive = ExtractiveAnswerer(corpus, AnswererConfig(), max_quotes=settings.max_quotes)
-    answerer: Any = extractive
+    answerer: Answerer = extractive
     if settings.llm_base_url:
-        from rag.generate import GenerativeAnswerer, OpenAICompatibleLLM
-        from rag.prompts import load_prompt
+        from rag.answer.generative import GenerativeAnswerer, OpenAICompatibleLLM
+        from rag.answer.prompts import load_prompt
 
         if not settings.llm_model:
             raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: name the model to use")

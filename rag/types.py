@@ -13,6 +13,10 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
+from rag.errors import BadQuestionError
+
 
 def content_hash(*parts: str) -> str:
     """Stable short hash of text parts: ``content_hash("a", "b")`` -> 16 hex chars."""
@@ -53,6 +57,17 @@ class Article:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """What the store lists about an article without its text."""
+
+    article_id: str
+    published: dt.date
+    title: str
+    chunks: int
+    digest: str
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A span of an article (one sentence, or a few very short ones) that is embedded and indexed."""
 
@@ -72,10 +87,47 @@ class Chunk:
 
 @dataclass(frozen=True)
 class DateRange:
-    """Inclusive publication-date filter; either end may be open."""
+    """Inclusive publication-date filter; either end may be open. A reversed range is refused.
+
+    ``DateRange.parse("2025-09-01", "")`` -> ``DateRange(date(2025, 9, 1), None)``: the one parser
+    every front end (CLI, API, chat) uses, so each refuses the same input with the same words.
+    """
 
     start: dt.date | None = None
     end: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise BadQuestionError(
+                f"the range's start {self.start} is after its end {self.end}: swap the two dates"
+            )
+
+    @classmethod
+    def parse(
+        cls, start: str | dt.date | None, end: str | dt.date | None, labels: tuple[str, str] = ("from", "to")
+    ) -> DateRange:
+        """Loose input (``None``, ``""``, ``"YYYY-MM-DD"`` or a date) to a checked range.
+
+        Raises:
+            BadQuestionError: naming the label and the value that is not a date, or a reversed range.
+        """
+
+        def one(value: str | dt.date | None, label: str) -> dt.date | None:
+            if value is None or isinstance(value, dt.date):
+                return value
+            if not value.strip():
+                return None
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise BadQuestionError(
+                    f"{label} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-09-04"
+                ) from None
+
+        lo, hi = one(start, labels[0]), one(end, labels[1])
+        if lo is not None and hi is not None and lo > hi:
+            raise BadQuestionError(f"{labels[0]} {lo} is after {labels[1]} {hi}: swap the two dates")
+        return cls(lo, hi)
 
     def contains(self, day: dt.date) -> bool:
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
@@ -83,6 +135,16 @@ class DateRange:
     @property
     def is_open(self) -> bool:
         return self.start is None and self.end is None
+
+
+TOP_K_MAX = 200  # the one bound on chunks retrieved per question (settings, API, CLI)
+
+
+def check_top_k(k: int) -> int:
+    """``k`` if it is a usable number of chunks to retrieve, else a BadQuestionError naming it."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= TOP_K_MAX:
+        raise BadQuestionError(f"top_k must be a whole number from 1 to {TOP_K_MAX}, got {k!r}")
+    return k
 
 
 @dataclass(frozen=True)
@@ -93,6 +155,9 @@ class Query:
     top_k: int = 20
     date_range: DateRange = field(default_factory=DateRange)
 
+    def __post_init__(self) -> None:
+        check_top_k(self.top_k)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -101,6 +166,15 @@ class Hit:
     chunk: Chunk
     score: float
     dense: float | None = None  # cosine similarity to the question, when known
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a retriever returns for one query: hits best first, the question's vector, step timings."""
+
+    hits: list[Hit]
+    vector: np.ndarray
+    timings_ms: dict[str, float]
 
 
 @dataclass(frozen=True)

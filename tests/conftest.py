@@ -27,7 +27,7 @@ def seeds_dir() -> Path:
 def minilm():
     """The product's embedder: bundled MiniLM as the int8 ONNX graph (built on first use)."""
     from rag.config import load_settings
-    from rag.embed import make_embedder
+    from rag.index.embed import make_embedder
 
     s = load_settings()
     return make_embedder(s.embedder, s.model_dir)
@@ -50,7 +50,7 @@ def seeded(tmp_path_factory, minilm):
 def fake_pipeline(tmp_path):
     """A pipeline over a real embedded Chroma with the FAKE hash embedder (fast, no model)."""
     from rag.config import load_settings
-    from rag.embed import FakeHashEmbedder
+    from rag.index.embed import FakeHashEmbedder
     from rag.pipeline import build_pipeline
 
     return build_pipeline(load_settings(data_dir=tmp_path / "data"), embedder=FakeHashEmbedder())
@@ -64,7 +64,7 @@ def run_rag(*args: str, env: dict[str, str] | None = None, timeout: float = 600)
     full = {k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}
     full.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "rag.serve.cli", *args],
         cwd=ROOT,
         env=full,
         capture_output=True,

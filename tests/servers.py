@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.netutil import free_port, stop, wait_http
+from bench.netutil import free_port, stop, wait_http
 
 __all__ = ["ThreadServer", "chroma_server", "free_port", "stop", "wait_http"]
 

@@ -1,1 +1,1 @@
-"""The staff chat UI (Gradio), mounted by ``rag.api`` at ``/``."""
+"""The staff chat UI (Gradio), mounted by ``rag.serve.api`` at ``/``."""

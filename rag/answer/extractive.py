@@ -1,0 +1,316 @@
+"""The extractive answerer: picks the article sentences that answer a question, no LLM.
+
+Retrieval ranks chunks; this step re-scores candidate sentences (each retrieved chunk and its
+neighbours) by meaning (cosine to the question), wording (idf-weighted coverage of the
+question's terms, in the sentence and in the sentence before it) and fit (a number for "how
+many", a date for "when", the date the question names). It abstains when a name the
+question turns on appears in no article, or when no sentence is good enough. It never
+writes text of its own beyond a fixed frame: the answer is the quoted sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from rag.answer.base import abstain, cite_chunk
+from rag.answer.question import (
+    QuestionInfo,
+    aliases,
+    analyse_question,
+    is_speech,
+    leans_back,
+    type_fits,
+)
+from rag.retrieval.bm25 import idf
+from rag.retrieval.corpus import Corpus
+from rag.text import dates_mentioned
+from rag.types import Answer, Chunk, Hit
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    vector: np.ndarray | None = None
+    toks: frozenset[str] = frozenset()
+    dense: float = 0.0
+    lex: float = 0.0
+    lex_ctx: float = 0.0
+    fit: float = 0.0
+    penalty: float = 0.0
+    score: float = 0.0
+
+    @property
+    def chunk(self) -> Chunk:
+        return self.hit.chunk
+
+
+@dataclass(frozen=True)
+class AnswererConfig:
+    """Weights and thresholds of the extractive answerer (tuned on eval/questions.jsonl)."""
+
+    candidates: int = 12
+    w_dense: float = 0.5
+    w_lex: float = 0.5
+    w_ctx: float = 0.35
+    date_bonus: float = 0.15
+    fit_bonus: float = 0.08
+    fit_penalty: float = 0.3
+    entity_penalty: float = 0.4
+    entity_cap: float = 0.35
+    lex_known_only: bool = True
+    unknown_weight: float = 0.5  # weight of question words no article uses (paraphrase vs. near miss)
+    abstain_below: float = 0.48
+    second_within: float = 0.03
+    window_gain: float = 0.15
+    same_topic: float = 0.6
+    same_fact: float = 0.8
+    other_within: float = 0.25
+    other_articles: int = 2
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be >= 1, got {self.candidates}")
+        if not 0.0 <= self.abstain_below <= 2.0:
+            raise ValueError(f"abstain_below must be in [0, 2], got {self.abstain_below}")
+
+
+class ExtractiveAnswerer:
+    """Answers from the articles' own sentences; abstains when they don't say."""
+
+    mode = "extractive"
+
+    def __init__(self, corpus: Corpus, config: AnswererConfig | None = None, max_quotes: int = 3) -> None:
+        if max_quotes < 1:
+            raise ValueError(f"max_quotes must be >= 1, got {max_quotes}")
+        self.corpus = corpus
+        self.config = config or AnswererConfig()
+        self.max_quotes = max_quotes
+
+    def describe(self) -> dict[str, object]:
+        """What the eval fingerprint records of this answerer: its mode and every weight."""
+        return {"mode": self.mode, **asdict(self.config)}
+
+    def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        q = analyse_question(question)
+        missing = [
+            e
+            for e in q.entities
+            if not any(all(self.corpus.knows_term(t) for t in form) for form in (e, *aliases(e)))
+        ]
+        if missing:
+            names = ", ".join("“" + " ".join(e) + "”" for e in missing)
+            return abstain(question, f"No article mentions {names}.")
+        cands = self.rank(q, hits, query_vector)
+        if not cands:
+            return abstain(question, "No article matches the question.")
+        if cands[0].score < self.config.abstain_below:
+            return abstain(question, None, confidence=cands[0].score)
+        return self._compose(q, cands)
+
+    # -------------------------------------------------------------- scoring
+    def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
+        """Candidate sentences (retrieved chunks and the chunk after each), best first."""
+        cands: dict[str, Candidate] = {}
+        for h in hits[: self.config.candidates]:
+            nxt = self.corpus.neighbour(h.chunk, 1)
+            for chunk in (h.chunk, nxt):
+                if chunk is not None and chunk.chunk_id not in cands:
+                    cands[chunk.chunk_id] = Candidate(h if chunk is h.chunk else Hit(chunk, 0.0))
+        vecs = self.corpus.vectors(list(cands)) if qvec is not None else {}
+        weights = self._idf_weights(q)
+        # Words no article uses (the question paraphrases) cannot be matched, so they don't
+        # count against a sentence; words the articles do use but this sentence lacks do.
+        known = {
+            t: w if self.corpus.doc_freq(t) > 0 else w * self.config.unknown_weight
+            for t, w in weights.items()
+        }
+        for c in cands.values():
+            c.vector = vecs.get(c.chunk.chunk_id)
+            c.dense = (
+                float(c.vector @ qvec) if c.vector is not None and qvec is not None else (c.hit.dense or 0.0)
+            )
+            self._score(q, c, known if self.config.lex_known_only else weights)
+        return sorted(cands.values(), key=lambda c: -c.score)
+
+    def _idf_weights(self, q: QuestionInfo) -> dict[str, float]:
+        """BM25 idf of each question token over the current corpus."""
+        n = max(len(self.corpus), 1)
+        return {t: idf(n, self.corpus.doc_freq(t)) for t in q.tokens}
+
+    def _article_tokens(self, article_id: str) -> frozenset[str]:
+        return self.corpus.article_tokens(article_id)
+
+    def _rarity(self, entity: tuple[str, ...]) -> float:
+        """0..1: how rare an entity's rarest token is (1.0 = in one chunk), so "Ukraine" weighs little."""
+        n = max(len(self.corpus), 2)
+        best = max((idf(n, max(self.corpus.doc_freq(t), 1)) for t in entity), default=0.0)
+        return min(1.0, best / idf(n, 1)) ** 2
+
+    def _toks(self, chunk: Chunk | None) -> frozenset[str]:
+        return self.corpus.tokens(chunk) if chunk is not None else frozenset()
+
+    def _score(self, q: QuestionInfo, c: Candidate, weights: dict[str, float]) -> None:
+        cfg = self.config
+        total = sum(weights.values()) or 1.0
+        c.toks = self._toks(c.chunk)
+        prev = self.corpus.neighbour(c.chunk, -1)
+        ctx = c.toks | self._toks(prev)
+        c.lex = sum(w for t, w in weights.items() if t in c.toks) / total
+        c.lex_ctx = sum(w for t, w in weights.items() if t in ctx) / total
+        c.fit = self._fit(q, c.chunk, prev)
+        absent = [e for e in q.entities if not any(t in ctx for form in (e, *aliases(e)) for t in form)]
+        if absent:
+            # A name stated earlier in the same article ("according to the WSJ" two sentences up)
+            # costs half as much as one the article never mentions.
+            art = self._article_tokens(c.chunk.article_id)
+            c.penalty = min(
+                cfg.entity_cap,
+                sum(
+                    cfg.entity_penalty * self._rarity(e) * (0.5 if any(t in art for t in e) else 1.0)
+                    for e in absent
+                ),
+            )
+        c.score = (
+            cfg.w_dense * c.dense + cfg.w_lex * c.lex + cfg.w_ctx * (c.lex_ctx - c.lex) + c.fit - c.penalty
+        )
+
+    def _fit(self, q: QuestionInfo, chunk: Chunk, prev: Chunk | None) -> float:
+        cfg = self.config
+        text = chunk.text
+        fit = 0.0
+        if q.dates:
+            here = dates_mentioned(text)
+            published = (chunk.published.month, chunk.published.day)
+            if here & q.dates:
+                fit += cfg.date_bonus
+            elif prev is not None and dates_mentioned(prev.text) & q.dates:
+                fit += cfg.date_bonus / 2
+            elif here:
+                fit -= cfg.date_bonus / 3
+            elif published in q.dates:
+                fit += cfg.date_bonus / 3
+        ok = type_fits(q, text)
+        if ok is not None:
+            fit += (
+                cfg.fit_bonus
+                if ok
+                else -cfg.fit_penalty * (1.0 if q.kind in ("how_many", "how_much", "when") else 0.5)
+            )
+        if q.speech:
+            fit += cfg.fit_bonus / 2 if is_speech(text) else -cfg.fit_penalty
+        return fit
+
+    # -------------------------------------------------------------- compose
+    def _compose(self, q: QuestionInfo, cands: list[Candidate]) -> Answer:
+        cfg = self.config
+        best = cands[0]
+        quotes = self._window(q, best)
+        used = {c.chunk_id for c, _ in quotes}
+
+        # A second, different answer when it scores about as well (e.g. two facts asked at once).
+        for c in cands[1:]:
+            if len(quotes) >= self.max_quotes:
+                break
+            if c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
+                continue
+            if not self._similar(c, best, cfg.same_fact):
+                quotes.append((c.chunk, "answer"))
+                used.add(c.chunk.chunk_id)
+            break
+
+        # Other articles on the same question: each one's best sentence, when it scores close
+        # to ours. Quoted as another report when it states other numbers or dates (reports that
+        # differ), otherwise named as corroboration.
+        answer_articles = {c.article_id for c, _ in quotes}
+        extra: list[tuple[Chunk, str]] = []
+        others = 0
+        for c in cands[1:]:
+            if others >= cfg.other_articles:
+                break
+            if c.chunk.article_id in answer_articles or c.chunk.chunk_id in used:
+                continue
+            answer_articles.add(c.chunk.article_id)
+            if best.score - c.score > cfg.other_within:
+                continue
+            others += 1
+            if _same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
+                extra.append((c.chunk, "corroboration"))
+            else:
+                for chunk, role in self._window(q, c, limit=2):
+                    extra.append((chunk, "other_context" if role == "context" else "other_report"))
+        citations = [cite_chunk(ch, role) for ch, role in quotes + extra]
+        parts: list[str] = []
+        corroborating: list[str] = []
+        for i, cit in enumerate(citations, start=1):
+            if cit.role in ("answer", "context"):
+                parts.append(f"{cit.quote} [{i}]")
+            elif cit.role == "other_context":
+                parts.append(
+                    f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
+                )
+            elif cit.role == "other_report":
+                if (
+                    citations[i - 2].role in ("other_context", "other_report")
+                    and citations[i - 2].article_id == cit.article_id
+                ):
+                    parts.append(f"{cit.quote} [{i}]")
+                else:
+                    parts.append(
+                        f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
+                    )
+            else:
+                corroborating.append(f"{cit.article_id} ({cit.published.isoformat()}) [{i}]")
+        text = " ".join(parts).replace(" \n", "\n")
+        if corroborating:
+            text += "\nAlso reported in " + ", ".join(corroborating) + "."
+        return Answer(
+            question=q.text, answer=text, abstained=False, citations=tuple(citations), confidence=best.score
+        )
+
+    def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
+        """The best sentence, plus the one before when the best leans on it ("He said...", or it
+        holds the question's terms), plus the one after when that continues the thought, covers
+        what the best lacks, or holds the kind of answer asked for when the best does not."""
+        cfg = self.config
+        quotes: list[tuple[Chunk, str]] = []
+        prev = self.corpus.neighbour(best.chunk, -1)
+        nxt = self.corpus.neighbour(best.chunk, 1)
+        if prev is not None and (leans_back(best.chunk.text) or best.lex_ctx - best.lex >= cfg.window_gain):
+            quotes.append((prev, "context"))
+        quotes.append((best.chunk, "answer"))
+        if nxt is not None and len(quotes) < (limit or self.max_quotes):
+            nxt_toks = self._toks(nxt)
+            adds_focus = any(t in nxt_toks and t not in best.toks for t in q.focus)
+            fills_type = type_fits(q, best.chunk.text) is False and type_fits(q, nxt.text) is True
+            if (
+                leans_back(nxt.text)
+                or adds_focus
+                or fills_type
+                or self._gain(q, best, nxt) >= cfg.window_gain
+            ):
+                quotes.append((nxt, "answer"))
+        return quotes
+
+    def _gain(self, q: QuestionInfo, best: Candidate, other: Chunk) -> float:
+        weights = self._idf_weights(q)
+        total = sum(weights.values()) or 1.0
+        toks = self._toks(other)
+        return sum(w for t, w in weights.items() if t in toks and t not in best.toks) / total
+
+    @staticmethod
+    def _similar(a: Candidate, b: Candidate, threshold: float) -> bool:
+        return a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= threshold
+
+
+def _particulars(text: str) -> set[str]:
+    nums = {m.replace(",", "") for m in re.findall(r"\d[\d,.]*", text)}
+    return nums | {f"{m}-{d}" for m, d in dates_mentioned(text)}
+
+
+def _same_particulars(a: str, b: str) -> bool:
+    """Do two sentences state the same numbers and dates? ``("26 countries", "26 states")`` -> True."""
+    pa, pb = _particulars(a), _particulars(b)
+    return pa == pb or ((not pa or not pb) and not (pa ^ pb) - set())

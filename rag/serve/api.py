@@ -1,0 +1,219 @@
+"""HTTP layer: FastAPI routes over the answer service, plus the Gradio chat mounted at ``/``.
+
+Thin by design: each route validates with a pydantic model (``rag.serve.schemas``), makes one
+call into the service off the event loop, and converts the result. Errors are JSON in
+OpenAI's shape (``rag.serve.middleware``) and never a bare 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from rag.config import Settings
+from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
+from rag.pipeline import Pipeline
+from rag.serve.format import format_markdown
+from rag.serve.middleware import MAX_BODY_BYTES, BodyLimit, RequestId, error_response, validation_message
+from rag.serve.schemas import (
+    AnswerRequest,
+    AnswerResponse,
+    ArticleModel,
+    ArticleSummary,
+    ChatRequest,
+    Health,
+)
+from rag.serve.service import Service
+
+
+def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bool = True) -> FastAPI:
+    """Build the app. ``pipeline`` may be given (tests); otherwise it is built at start-up."""
+    service = Service(settings, pipeline)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(service.start)
+        yield
+
+    app = FastAPI(
+        title="Newsroom Q&A",
+        version="0.1.0",
+        description="Grounded answers about the article collection. Every quote is verbatim in its article at "
+        "`[start, end)`. When the articles don't say, `abstained` is true.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    app.add_middleware(RequestId)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, validation_message(exc), "invalid_request", request)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        kind = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(exc.status_code, str(exc.detail), kind, request)
+
+    # Our errors, most specific first: (status, type) each; RagError catches the rest as 400.
+    for exc_type, (status, kind) in {
+        BadQuestionError: (400, "invalid_request"),
+        NotFoundError: (404, "not_found"),
+        StoreUnavailableError: (503, "unavailable"),
+        RagError: (400, "invalid_request"),
+    }.items():
+
+        async def on_rag(
+            request: Request, exc: Exception, status: int = status, kind: str = kind
+        ) -> JSONResponse:
+            return error_response(status, str(exc), kind, request)
+
+        app.add_exception_handler(exc_type, on_rag)
+
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+
+    def require_key(request: Request) -> None:
+        if key is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), key.encode()):
+            raise HTTPException(401, "missing or wrong API key: send 'Authorization: Bearer <RAG_API_KEY>'")
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
+
+    @v1.post("/answer", response_model=AnswerResponse, summary="Answer a question with verbatim quotes")
+    async def answer(req: AnswerRequest) -> JSONResponse:
+        ans = await service.ask_async(req.question, req.top_k, req.date_range())
+        return JSONResponse(ans.to_json())  # already the documented shape: skip re-validating it
+
+    @v1.get("/models", summary="OpenAI-compatible model list")
+    async def models() -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [{"id": "rag", "object": "model", "created": 0, "owned_by": "newsroom"}],
+        }
+
+    @v1.post("/chat/completions", summary="OpenAI-compatible chat: the last user message is the question")
+    async def chat(req: ChatRequest) -> Any:
+        users = [m for m in req.messages if m.role == "user"]
+        if not users:
+            raise BadQuestionError("messages has no user message: the last user message is the question")
+        ans = await service.ask_async(users[-1].text())
+        content = format_markdown(ans)
+        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        extra = {"citations": [c.to_json() for c in ans.citations], "rag": ans.to_json()}
+        if not req.stream:
+            return {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": req.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                **extra,
+            }
+        return StreamingResponse(
+            _sse(cid, created, req.model, content, extra),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @v1.get("/articles", response_model=list[ArticleSummary], summary="Indexed articles")
+    async def articles() -> list[dict[str, Any]]:
+        infos = await anyio.to_thread.run_sync(service.list_articles, limiter=service.limiter)
+        return [
+            {
+                "article_id": a.article_id,
+                "published": a.published.isoformat(),
+                "title": a.title,
+                "chunks": a.chunks,
+            }
+            for a in infos
+        ]
+
+    @v1.get(
+        "/articles/{article_id}", response_model=ArticleModel, summary="One article: the text offsets index"
+    )
+    async def article(article_id: str) -> dict[str, Any]:
+        art = await anyio.to_thread.run_sync(service.article, article_id, limiter=service.limiter)
+        if art is None:
+            raise NotFoundError(f"no article {article_id!r}; GET /v1/articles lists them")
+        return {"article_id": art.article_id, "published": art.published_iso, "text": art.text}
+
+    app.include_router(v1)
+
+    @app.get("/healthz", response_model=Health, summary="Liveness and index size")
+    async def healthz(request: Request) -> Any:
+        if not service.ready:
+            return error_response(503, "the index is still loading", "unavailable", request)
+        return await anyio.to_thread.run_sync(service.health, limiter=service.limiter)
+
+    if with_ui:
+        import gradio as gr
+
+        from rag.serve.ui import CSS, build_ui
+
+        auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
+        app = gr.mount_gradio_app(
+            app,
+            build_ui(service),
+            path="/",
+            auth=auth,
+            auth_message="Enter any user name and the API key (RAG_API_KEY) as the password."
+            if key
+            else None,
+            css=CSS,
+            footer_links=[],
+        )
+    return app
+
+
+async def _sse(cid: str, created: int, model: str, content: str, extra: dict[str, Any]) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        body = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **more,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    words = content.split(" ")
+    for i in range(0, len(words), 8):
+        piece = " ".join(words[i : i + 8]) + (" " if i + 8 < len(words) else "")
+        yield chunk({"content": piece})
+        await asyncio.sleep(0)
+    yield chunk({}, "stop", **extra)
+    yield "data: [DONE]\n\n"

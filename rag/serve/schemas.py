@@ -1,0 +1,153 @@
+"""The HTTP API's request and response bodies (pydantic), converted to domain types at the edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from rag.errors import BadQuestionError
+from rag.types import TOP_K_MAX, DateRange
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "What did Trump rule out on Aug. 18?"},
+                {
+                    "question": "How many countries are ready to send troops?",
+                    "top_k": 20,
+                    "published_from": "2025-09-01",
+                    "published_to": "2025-09-30",
+                },
+            ]
+        },
+    )
+    question: StrictStr = Field(description="The question, in plain words")
+    top_k: StrictInt | None = Field(
+        default=None, ge=1, le=TOP_K_MAX, description="Chunks to retrieve (default RAG_TOP_K, 30)"
+    )
+    published_from: dt.date | None = Field(
+        default=None, description="Only articles published on/after (YYYY-MM-DD)"
+    )
+    published_to: dt.date | None = Field(
+        default=None, description="Only articles published on/before (YYYY-MM-DD)"
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> AnswerRequest:
+        self.date_range()  # a reversed range is refused here, as 422, in DateRange's words
+        return self
+
+    def date_range(self) -> DateRange:
+        try:
+            return DateRange.parse(self.published_from, self.published_to, ("published_from", "published_to"))
+        except BadQuestionError as e:
+            raise ValueError(str(e)) from None
+
+
+class CitationModel(BaseModel):
+    article_id: str
+    published: str = Field(description="YYYY-MM-DD")
+    quote: str = Field(description="Verbatim: the article text at [start, end)")
+    start: int
+    end: int
+    role: str = Field(description="answer | context | corroboration | other_report | other_context")
+
+
+class AnswerResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "question": "What did Trump rule out on Aug. 18?",
+                    "answer": "The meeting followed White House talks on Aug. 18, ... [1] Trump later said ... "
+                    "but ruled out deploying U.S. ground troops. [2]",
+                    "abstained": False,
+                    "citations": [
+                        {
+                            "article_id": "000_ae23ea00b4c5bd97",
+                            "published": "2025-09-04",
+                            "quote": "Trump later said Washington could provide air support as part of the commitments, "
+                            "but ruled out deploying U.S. ground troops.",
+                            "start": 1787,
+                            "end": 1912,
+                            "role": "answer",
+                        }
+                    ],
+                    "mode": "extractive",
+                    "confidence": 0.93,
+                    "unverified": [],
+                    "llm_error": None,
+                    "timings_ms": {"total_ms": 15.2},
+                }
+            ]
+        }
+    )
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationModel]
+    mode: Literal["extractive", "generative"]
+    confidence: float
+    unverified: list[str]
+    llm_error: str | None
+    timings_ms: dict[str, float]
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: StrictStr | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "rag",
+                    "messages": [{"role": "user", "content": "What did Trump rule out on Aug. 18?"}],
+                }
+            ]
+        },
+    )
+    model: str = "rag"
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: StrictBool = False
+
+
+class ArticleSummary(BaseModel):
+    article_id: str
+    published: str
+    title: str
+    chunks: int
+
+
+class ArticleModel(BaseModel):
+    article_id: str
+    published: str
+    text: str = Field(description="Exactly the text that citation offsets index")
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    chunks: int
+    store: str
+    mode: str
