@@ -1,0 +1,221 @@
+"""The HTTP API against a real uvicorn server on 127.0.0.1 (httpx and the openai client)."""
+
+import concurrent.futures as cf
+import json
+
+import httpx
+import pytest
+
+from rag.config import load_settings
+from rag.serve.api import create_app
+from tests.servers import ThreadServer, stream_chat
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(seeded):
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=seeded, with_ui=True)
+    with ThreadServer(app) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def test_answer_contract_and_verbatim(client):
+    r = client.post("/v1/answer", json={"question": "What did Trump rule out on Aug. 18?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["abstained"] is False and "ground" in body["answer"]
+    assert body["timings_ms"]["total_ms"] > 0 and body["mode"] == "extractive"
+    for c in body["citations"]:
+        art = client.get(f"/v1/articles/{c['article_id']}").json()
+        assert art["text"][c["start"] : c["end"]] == c["quote"]
+        assert art["published"] == c["published"]
+    assert r.headers["x-request-id"]
+
+
+def test_answer_abstains_and_filters(client):
+    body = client.post("/v1/answer", json={"question": "What did Angela Merkel say?"}).json()
+    assert body["abstained"] is True and body["citations"] == []
+    body = client.post(
+        "/v1/answer",
+        json={
+            "question": "What did Trump rule out?",
+            "published_from": "2025-09-05",
+            "published_to": "2025-09-05",
+            "top_k": 10,
+        },
+    ).json()
+    assert body["citations"] and {c["published"] for c in body["citations"]} == {"2025-09-05"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "needle"),
+    [
+        ({"question": ""}, 400, "empty"),
+        ({"question": "   "}, 400, "empty"),
+        ({"question": "x" * 2001}, 400, "limit"),
+        ({"question": 42}, 422, "question"),
+        ({"question": ["a"]}, 422, "question"),
+        ({}, 422, "question"),
+        ({"question": "Trump?", "top_k": 0}, 422, "top_k"),
+        ({"question": "Trump?", "top_k": "5"}, 422, "top_k"),
+        ({"question": "Trump?", "published_from": "yesterday"}, 422, "published_from"),
+        ({"question": "Trump?", "published_from": "2025-09-05", "published_to": "2025-09-01"}, 422, "after"),
+        ({"question": "Trump?", "unknown": 1}, 422, "unknown"),
+    ],
+)
+def test_bad_input_is_4xx_with_a_message(client, payload, status, needle):
+    r = client.post("/v1/answer", json=payload)
+    assert r.status_code == status, r.text
+    assert needle in r.json()["error"]["message"]
+
+
+def test_malformed_and_oversized_bodies(client):
+    r = client.post("/v1/answer", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "not valid JSON" in r.json()["error"]["message"]
+    r = client.post("/v1/answer", content=b"x" * 300_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.get("/v1/answer")
+    assert r.status_code in (404, 405)
+
+
+def test_articles_and_health_and_docs(client):
+    arts = client.get("/v1/articles").json()
+    assert len(arts) == 3 and {"article_id", "published", "title", "chunks"} <= set(arts[0])
+    r = client.get("/v1/articles/nope")
+    assert r.status_code == 404 and "nope" in r.json()["error"]["message"]
+    h = client.get("/healthz").json()
+    assert h["status"] == "ok" and h["articles"] == 3 and h["chunks"] > 10
+    assert client.get("/docs").status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert "AnswerRequest" in schema["components"]["schemas"]
+    assert client.get("/").status_code == 200  # the Gradio chat
+
+
+def test_openai_client_non_streaming_and_streaming(server):
+    from openai import OpenAI
+
+    oa = OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0, timeout=30)
+    assert [m.id for m in oa.models.list()] == ["rag"]
+    resp = oa.chat.completions.create(
+        model="rag",
+        messages=[
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "What did Trump rule out on Aug. 18?"},
+        ],
+    )
+    content = resp.choices[0].message.content
+    assert "ground" in content and "**Sources**" in content
+    extra = resp.model_extra or {}
+    assert extra["citations"] and extra["citations"][0]["quote"] in content.replace("\\", "")
+    stream = oa.chat.completions.create(
+        model="rag",
+        messages=[{"role": "user", "content": "How many countries are ready to send troops?"}],
+        stream=True,
+    )
+    pieces, final = [], None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+        if chunk.choices and chunk.choices[0].finish_reason == "stop":
+            final = chunk
+    text = "".join(pieces)
+    assert "26" in text and final is not None and (final.model_extra or {}).get("citations")
+
+
+def test_chat_without_user_message_is_400(client):
+    r = client.post(
+        "/v1/chat/completions", json={"model": "rag", "messages": [{"role": "system", "content": "x"}]}
+    )
+    assert r.status_code == 400 and "user message" in r.json()["error"]["message"]
+    r = client.post("/v1/chat/completions", json={"model": "rag", "messages": []})
+    assert r.status_code == 422
+
+
+def test_sse_wire_format(client):
+    _, lines = stream_chat(client, "Who is Merkel?")
+    assert lines[-1] == "data: [DONE]"
+    payloads = [json.loads(line[6:]) for line in lines[:-1]]
+    assert all(p["object"] == "chat.completion.chunk" for p in payloads)
+    assert "don't say" in "".join(p["choices"][0]["delta"].get("content", "") for p in payloads)
+
+
+def test_concurrent_clients_all_correct(server):
+    questions = [
+        ("What did Trump rule out on Aug. 18?", "ground"),
+        ("How many countries are ready to send troops?", "26"),
+        ("What did Trump tell CBS News on Sept. 3?", "straightforward"),
+    ]
+
+    def worker(i):
+        q, fact = questions[i % len(questions)]
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            r = c.post("/v1/answer", json={"question": q})
+            return r.status_code, fact in r.json().get("answer", "")
+
+    with cf.ThreadPoolExecutor(16) as ex:
+        results = list(ex.map(worker, range(48)))
+    assert results == [(200, True)] * 48
+
+
+def test_api_key_required_when_set(seeded):
+    settings = load_settings(data_dir=seeded.settings.data_dir, api_key="s3cret-key")
+    with (
+        ThreadServer(create_app(settings, pipeline=seeded, with_ui=False)) as s,
+        httpx.Client(base_url=s.url, timeout=30) as c,
+    ):
+        for method, path in [
+            ("POST", "/v1/answer"),
+            ("GET", "/v1/articles"),
+            ("GET", "/v1/articles/x"),
+            ("POST", "/v1/chat/completions"),
+            ("GET", "/v1/models"),
+        ]:
+            r = c.request(method, path, json={"question": "Trump?"})
+            assert r.status_code == 401, (path, r.status_code)
+            assert "s3cret" not in r.text
+        bad = c.post("/v1/answer", json={"question": "Trump?"}, headers={"Authorization": "Bearer wrong"})
+        assert bad.status_code == 401
+        ok = c.post("/v1/answer", json={"question": "Trump?"}, headers={"Authorization": "Bearer s3cret-key"})
+        assert ok.status_code == 200
+        assert c.get("/healthz").status_code == 200
+
+
+class _ExplodingPipelineFake:
+    """FAKE pipeline whose ask() fails in a way no handler knows: the API must still answer JSON."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def ask(self, *args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+
+def test_unhandled_error_is_a_json_500_with_the_request_id(seeded):
+    app = create_app(
+        load_settings(data_dir=seeded.settings.data_dir),
+        pipeline=_ExplodingPipelineFake(seeded),
+        with_ui=False,
+    )
+    with ThreadServer(app) as s, httpx.Client(base_url=s.url, timeout=30) as c:
+        r = c.post(
+            "/v1/answer", json={"question": "What did Trump rule out?"}, headers={"X-Request-ID": "abc123"}
+        )
+        assert r.status_code == 500
+        assert r.json()["error"] == {
+            "message": "internal error; the request id is in the server log",
+            "type": "internal_error",
+            "request_id": "abc123",
+        }
+        assert r.headers["x-request-id"] == "abc123" and "boom" not in r.text
+        ok = c.get("/healthz")
+        assert ok.status_code == 200 and len(ok.headers["x-request-id"]) == 16

@@ -1,0 +1,335 @@
+"""Hardening: bad files, crashes mid-ingest, fuzzing, dependency loss, access, concurrency."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.errors import ArticleError
+from rag.index.loader import parse_article
+from tests.conftest import ROOT, run_rag, write_article
+from tests.servers import ThreadServer, chroma_server, free_port, stop, wait_http
+
+
+def rag(*args, env_extra=None):
+    return run_rag(*args, env=env_extra)
+
+
+# ------------------------------------------------------------------ property tests (pure)
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=200))
+def test_loader_body_round_trips(body):
+    raw = " date 2025-09-04 " + body
+    try:
+        art = parse_article(raw, "a1")
+    except ArticleError:
+        assert not body.strip()
+        return
+    assert raw.endswith(art.text)
+    assert art.text == body.lstrip() and art.text.strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_loader_never_crashes_on_junk(tmp_path_factory, data):
+    from rag.index.loader import load_file
+
+    p = tmp_path_factory.mktemp("junk") / "x.txt"
+    p.write_bytes(data)
+    try:
+        art = load_file(p)
+    except ArticleError as e:
+        assert str(e)
+    else:
+        assert art.text.strip()
+
+
+# ------------------------------------------------------------------ bad files
+@pytest.mark.integration
+def test_bad_files_are_named_and_good_ones_indexed(tmp_path):
+    src = tmp_path / "src"
+    write_article(src, "good1.txt", "Trump spoke by phone with European leaders on Sept. 4 in Paris.")
+    write_article(src, "good2.txt", "Macron said 26 countries are ready to send troops to Ukraine.")
+    (src / "latin1.txt").write_bytes(" date 2025-09-04 caf\xe9 au lait".encode("latin-1"))
+    (src / "empty.txt").write_text("")
+    (src / "nodate.txt").write_text("Just a story without a header.")
+    (src / "junk.txt").write_bytes(os.urandom(2048) + b"\x00")
+    with open(src / "huge.txt", "wb") as f:  # 50 MB
+        f.write(b" date 2025-09-04 ")
+        f.write(b"word " * (10 * 1024 * 1024))
+    os.symlink(src / "loop.txt", src / "loop.txt")  # a symlink loop
+    many = src / "many"
+    many.mkdir()
+    for i in range(2000):
+        (many / f"m{i:04d}.txt").write_text("")
+    r = rag("ingest", str(src), "--json", env_extra={"RAG_DATA_DIR": str(tmp_path / "d")})
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    assert out["added"] == 2
+    reasons = {Path(f["path"]).name: f["reason"] for f in out["failed"]}
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "empty" in reasons["empty.txt"]
+    assert "date" in reasons["nodate.txt"]
+    assert "binary" in reasons["junk.txt"]
+    assert "MB" in reasons["huge.txt"]
+    assert "loop.txt" in reasons
+    assert sum(1 for k in reasons if k.startswith("m")) == 2000
+    st_ = json.loads(rag("status", "--json", env_extra={"RAG_DATA_DIR": str(tmp_path / "d")}).stdout)
+    assert st_["articles"] == 2
+
+
+# ------------------------------------------------------------------ crash safety
+@pytest.mark.integration
+def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
+    from bench.synth import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", 150, seed=7)
+    crashed = tmp_path / "crashed"
+    env = {**os.environ, "RAG_DATA_DIR": str(crashed)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.serve.cli", "ingest", str(corpus), "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    sqlite = crashed / "chroma.sqlite3"
+    while time.monotonic() < deadline and (not sqlite.exists() or sqlite.stat().st_size < 3_000_000):
+        time.sleep(0.2)  # wait until a good part of the corpus is being written
+    assert proc.poll() is None, "ingest finished before it could be killed; use a bigger corpus"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    # an article edited between the runs must replace its old chunks
+    edited = corpus / "syn_00000.txt"
+    edited.write_text(" date 2025-01-01 A single new sentence replaces the whole article.", encoding="utf-8")
+    r = rag("ingest", str(corpus), "--json", env_extra={"RAG_DATA_DIR": str(crashed)})
+    assert r.returncode == 0, r.stderr
+    clean = rag("ingest", str(corpus), "--json", env_extra={"RAG_DATA_DIR": str(tmp_path / "clean")})
+    assert clean.returncode == 0
+
+    def state(data):
+        from rag.config import load_settings
+        from rag.index.embed import embedder_name
+        from rag.index.store import ChromaStore
+        from rag.text import chunk_article
+
+        store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
+        infos = {a.article_id: (a.digest, a.chunks) for a in store.list_articles()}
+        rows = list(store.chunk_rows())
+        ids = [i for i, _ in rows]
+        assert len(ids) == len(set(ids))
+        # every stored vector belongs to the committed version of its article, and nothing is missing
+        expected = {c.chunk_id for _, art in store.iter_articles() for c in chunk_article(art)}
+        assert set(ids) == expected, "a chunk of a half-written article survived"
+        per_article: dict[str, int] = {}
+        for _, a in rows:
+            per_article[a] = per_article.get(a, 0) + 1
+        assert {a: n for a, (_, n) in infos.items()} == per_article
+        return store.counts(), infos
+
+    assert state(crashed) == state(tmp_path / "clean")
+    _, infos = state(crashed)
+    assert infos["syn_00000"][1] == 1
+
+
+# ------------------------------------------------------------------ API fuzzing
+@pytest.mark.integration
+def test_schemathesis_finds_no_server_errors(seeded, tmp_path):
+    from rag.config import load_settings
+    from rag.serve.api import create_app
+
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=seeded, with_ui=False)
+    with ThreadServer(app) as s:
+        r = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("schemathesis")),
+                "run",
+                f"{s.url}/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "40",
+                "--seed",
+                "1",
+                "--request-timeout",
+                "30",
+                "--generation-deterministic",
+            ],
+            cwd=tmp_path,  # its cache goes there, not into the repository
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"},
+        )
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+# ------------------------------------------------------------------ access
+@pytest.mark.integration
+def test_path_tricks_cannot_read_files(seeded):
+    from rag.config import load_settings
+    from rag.serve.api import create_app
+
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=seeded, with_ui=False)
+    with ThreadServer(app) as s, httpx.Client(base_url=s.url, timeout=30) as c:
+        for path in [
+            "/v1/articles/..%2F..%2Fetc%2Fpasswd",
+            "/v1/articles/%2Fetc%2Fpasswd",
+            "/v1/articles/....//....//etc",
+        ]:
+            r = c.get(path)
+            assert r.status_code == 404 and "root:" not in r.text
+        body = c.post(
+            "/v1/answer", json={"question": "Show me /etc/passwd and ../../data/chroma.sqlite3"}
+        ).json()
+        assert "root:" not in body["answer"]
+
+
+@pytest.mark.integration
+def test_api_key_never_logged(seeded, caplog):
+    import logging
+
+    from rag.config import load_settings
+    from rag.serve.api import create_app
+
+    caplog.set_level(logging.DEBUG)
+    settings = load_settings(data_dir=seeded.settings.data_dir, api_key="very-secret-value")
+    assert "very-secret-value" not in repr(settings)
+    with (
+        ThreadServer(create_app(settings, pipeline=seeded, with_ui=False)) as s,
+        httpx.Client(base_url=s.url, timeout=30) as c,
+    ):
+        c.post("/v1/answer", json={"question": "Trump?"}, headers={"Authorization": "Bearer nope"})
+        c.post(
+            "/v1/answer", json={"question": "Trump?"}, headers={"Authorization": "Bearer very-secret-value"}
+        )
+    assert "very-secret-value" not in caplog.text
+
+
+# ------------------------------------------------------------------ server mode: scale-out, ingest while serving, dependency loss
+def serve(url, port, log):
+    env = {**os.environ, "RAG_CHROMA_URL": url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.serve.cli", "serve", "--no-ui", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.integration
+def test_two_servers_one_chroma_ingest_while_serving_and_chroma_outage(tmp_path, seeds_dir):
+    import contextlib
+
+    chroma_path = tmp_path / "chroma"
+    port = free_port()
+    q = {"question": "What did Trump rule out on Aug. 18?"}
+    with contextlib.ExitStack() as stack:
+        chroma = stack.enter_context(contextlib.ExitStack())
+        url = chroma.enter_context(chroma_server(chroma_path, port=port))
+        r = rag("ingest", str(seeds_dir), "--quiet", env_extra={"RAG_CHROMA_URL": url})
+        assert r.returncode == 0, r.stderr
+        pa, pb = free_port(), free_port()
+        log = stack.enter_context(open(tmp_path / "serve.log", "w"))
+        a, b = serve(url, pa, log), serve(url, pb, log)
+        stack.callback(stop, a)
+        stack.callback(stop, b)
+        A, B = f"http://127.0.0.1:{pa}", f"http://127.0.0.1:{pb}"
+        wait_http(f"{A}/healthz", 180, a)
+        wait_http(f"{B}/healthz", 180, b)
+        c = stack.enter_context(httpx.Client(timeout=60))
+
+        # ingest from a third process while A answers; B then sees the new article, whole
+        new = tmp_path / "new"
+        write_article(
+            new,
+            "zz_new.txt",
+            "The Luxembourg delegation pledged 40 mobile bakeries to Ukraine on Sept. 6. "
+            "Officials said the bakeries would arrive before winter.",
+            "2025-09-06",
+        )
+        ing = subprocess.Popen(
+            [sys.executable, "-m", "rag.serve.cli", "ingest", str(new), "--quiet"],
+            cwd=ROOT,
+            env={**os.environ, "RAG_CHROMA_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        statuses = []
+        deadline = time.monotonic() + 120
+        while ing.poll() is None and time.monotonic() < deadline:
+            statuses.append(c.post(f"{A}/v1/answer", json=q).status_code)
+        assert ing.wait(timeout=120) == 0
+        assert statuses and set(statuses) == {200}
+        found = None
+        for _ in range(40):
+            body = c.post(
+                f"{B}/v1/answer", json={"question": "How many mobile bakeries did Luxembourg pledge?"}
+            ).json()
+            if any(x["article_id"] == "zz_new" for x in body["citations"]):
+                found = body
+                break
+            time.sleep(0.5)
+        assert found is not None and "40" in found["answer"]
+        assert c.get(f"{B}/healthz").json()["articles"] == 4
+
+        # dependency loss: stop Chroma -> 503 with a clear message; restart -> recovers by itself
+        chroma.close()
+        h = c.get(f"{A}/healthz")
+        assert h.status_code == 503 and "Chroma" in h.json()["error"]["message"]
+        ans = c.post(f"{A}/v1/answer", json=q)
+        assert ans.status_code == 503 and "Chroma" in ans.json()["error"]["message"]
+        stack.enter_context(chroma_server(chroma_path, port=port))
+        ok = None
+        for _ in range(60):
+            ok = c.post(f"{A}/v1/answer", json=q)
+            if ok.status_code == 200:
+                break
+            time.sleep(0.5)
+        assert ok is not None and ok.status_code == 200 and "ground" in ok.json()["answer"]
+        assert c.get(f"{A}/healthz").status_code == 200
+
+
+# ------------------------------------------------------------------ load
+@pytest.mark.integration
+def test_sixteen_clients_ten_questions_each(seeded):
+    import concurrent.futures as cf
+
+    from rag.config import load_settings
+    from rag.serve.api import create_app
+
+    questions = [
+        ("What did Trump rule out on Aug. 18?", "ground"),
+        ("How many countries are ready to send troops?", "26"),
+        ("What did Trump tell CBS News on Sept. 3?", "straightforward"),
+        ("What did Angela Merkel say?", "don't say"),
+        ("When was the Paris summit due to start?", "11:30"),
+    ]
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=seeded, with_ui=False)
+    with ThreadServer(app) as s:
+
+        def client(k):
+            res = []
+            with httpx.Client(base_url=s.url, timeout=60) as c:
+                for i in range(10):
+                    q, fact = questions[(k + i) % len(questions)]
+                    r = c.post("/v1/answer", json={"question": q})
+                    res.append(r.status_code == 200 and fact in r.json()["answer"])
+            return res
+
+        with cf.ThreadPoolExecutor(16) as ex:
+            results = [x for r in ex.map(client, range(16)) for x in r]
+    assert len(results) == 160 and all(results)

@@ -1,0 +1,215 @@
+"""Ingest and store behaviour over a real embedded Chroma, with the FAKE hash embedder."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.index.ingest import chunk_article
+from rag.index.loader import parse_article
+from rag.index.rows import chunk_metadata
+from tests.conftest import write_article
+
+
+def test_ingest_summary_and_idempotence(fake_pipeline, tmp_path):
+    src = tmp_path / "src"
+    write_article(src, "a1.txt", "Trump spoke by phone on Sept. 4. Macron said 26 countries are ready.")
+    write_article(src, "a2.txt", "Zelensky demanded binding commitments. Moscow could regroup.", "2025-09-05")
+    (src / "bad.txt").write_text("no header here")
+    (src / "empty.txt").write_text("")
+    r = fake_pipeline.ingest([src])
+    assert sorted(r.added) == ["a1", "a2"]
+    assert {Path(f.path).name: f.reason for f in r.failed}.keys() == {"bad.txt", "empty.txt"}
+    assert fake_pipeline.store.counts() == (2, r.chunks_written)
+    again = fake_pipeline.ingest([src])
+    assert sorted(again.unchanged) == ["a1", "a2"] and again.chunks_written == 0
+    assert fake_pipeline.store.counts() == (2, r.chunks_written)
+
+
+def test_changed_article_replaces_all_old_chunks(fake_pipeline, tmp_path):
+    src = tmp_path / "src"
+    p = write_article(
+        src, "a1.txt", "First sentence here today. Second sentence here today. Third one here today."
+    )
+    fake_pipeline.ingest([src])
+    old_ids = set(fake_pipeline.corpus.chunks)
+    p.write_text(" date 2025-09-04 A completely new single sentence.", encoding="utf-8")
+    r = fake_pipeline.ingest([src])
+    assert r.updated == ("a1",)
+    assert fake_pipeline.store.counts() == (1, 1)
+    assert not (set(fake_pipeline.corpus.chunks) & old_ids)
+    art = fake_pipeline.store.get_article("a1")
+    assert art is not None and art.text == "A completely new single sentence."
+
+
+def test_chunk_ids_stable_and_spans_exact():
+    art = parse_article(
+        " date 2025-09-04 U.S. aid rose on Sept. 4 sharply. It fell again later that week.", "a1"
+    )
+    c1, c2 = chunk_article(art), chunk_article(art)
+    assert [c.chunk_id for c in c1] == [c.chunk_id for c in c2]
+    assert all(art.text[c.start : c.end] == c.text for c in c1)
+    other = parse_article(
+        " date 2025-09-04 U.S. aid rose on Sept. 4 sharply. It rose again later that week.", "a1"
+    )
+    assert chunk_article(other)[0].chunk_id == c1[0].chunk_id
+    assert chunk_article(other)[1].chunk_id != c1[1].chunk_id
+
+
+def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_path):
+    """Simulate a crash after the chunks were written but before the article row (the commit)."""
+    src = tmp_path / "src"
+    write_article(src, "a1.txt", "Trump spoke by phone with leaders today.")
+    fake_pipeline.ingest([src])
+    art = parse_article(" date 2025-09-06 Crashed article about Macron and tariffs.", "a2")
+    chunks = chunk_article(art)
+    col, _ = fake_pipeline.store._cols()
+    col.upsert(
+        ids=[c.chunk_id for c in chunks],
+        embeddings=fake_pipeline.embedder.embed_documents([c.text for c in chunks]),
+        metadatas=[chunk_metadata(c) for c in chunks],
+    )
+    fake_pipeline.store.bump_generation()
+    fake_pipeline.corpus.sync(force=True)
+    assert "a2" not in fake_pipeline.corpus.articles
+    assert all(c.article_id == "a1" for c in fake_pipeline.corpus.chunks.values())
+    ans = fake_pipeline.ask("What about Macron and tariffs?")
+    assert all(c.article_id != "a2" for c in ans.citations)
+    write_article(src, "a2.txt", "Crashed article about Macron and tariffs.", "2025-09-06")
+    r = fake_pipeline.ingest([src])
+    assert r.added == ("a2",)
+    assert fake_pipeline.store.counts() == (2, 2)
+
+
+def test_date_filter_and_delete(fake_pipeline, tmp_path):
+    import datetime as dt
+
+    from rag.types import DateRange, Query
+
+    src = tmp_path / "src"
+    write_article(src, "old.txt", "Tariffs on India were imposed.", "2025-01-01")
+    write_article(src, "new.txt", "Tariffs on India were raised.", "2025-09-05")
+    fake_pipeline.ingest([src])
+    q = Query("tariffs India", top_k=5, date_range=DateRange(dt.date(2025, 9, 1), None))
+    hits = fake_pipeline.retriever.retrieve(q)
+    assert hits and {h.chunk.article_id for h in hits} == {"new"}
+    assert fake_pipeline.store.delete_article("old")
+    assert fake_pipeline.store.counts() == (1, 1)
+
+
+def test_embedder_mismatch_is_refused(tmp_path):
+    from rag.errors import ConfigError
+    from rag.index.store import ChromaStore
+
+    a = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-a")
+    a.counts()
+    b = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b")
+    with pytest.raises(
+        ConfigError,
+        match=r"built with embedder 'model-a' \(this setup uses 'model-b'\).*run `rag ingest` to re-index",
+    ):
+        b.counts()
+    b.reset()  # what a rebuild does first: works whatever built the index
+    assert b.counts() == (0, 0)
+    assert ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b").counts() == (0, 0)
+
+
+def test_an_index_of_the_old_layout_is_refused_with_the_fix(tmp_path):
+    """Layout 1 kept text in chunk rows; readers now re-chunk articles, so it must be rebuilt."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from rag.errors import ConfigError
+    from rag.index.store import ChromaStore
+
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "old"), settings=Settings(anonymized_telemetry=False)
+    )
+    client.get_or_create_collection("news_chunks", embedding_function=None, metadata={"embedder": "x"})
+    with pytest.raises(ConfigError, match=r"layout None.*run `rag ingest` to re-index"):
+        ChromaStore(data_dir=tmp_path / "old", embedder_name="x").counts()
+
+
+def test_store_needs_exactly_one_location(tmp_path):
+    from rag.errors import ConfigError
+    from rag.index.store import ChromaStore
+
+    with pytest.raises(ConfigError):
+        ChromaStore()
+    with pytest.raises(ConfigError):
+        ChromaStore(data_dir=tmp_path, url="http://127.0.0.1:1")
+
+
+def test_write_article_validates(fake_pipeline):
+    art = parse_article(" date 2025-09-04 One sentence here.", "a1")
+    with pytest.raises(ValueError, match="embeddings"):
+        fake_pipeline.store.write_article(art, chunk_article(art), np.zeros((0, 64)))
+
+
+def test_an_index_from_another_setup_is_rebuilt_with_its_articles_carried_over(tmp_path):
+    """A new embedder (or chunker, or row layout) must not strand what was indexed before."""
+    from rag.config import load_settings
+    from rag.index.embed import FakeHashEmbedder
+    from rag.pipeline import build_pipeline
+
+    class OtherFakeEmbedder(FakeHashEmbedder):
+        """FAKE: a second hash embedder, standing in for a changed model."""
+
+        name = "fake-hash-other"
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    write_article(first, "a1.txt", "Trump spoke by phone with leaders today.", "2025-09-01")
+    write_article(first, "a2.txt", "Macron hosted the meeting in Paris.", "2025-09-02")
+    write_article(later, "a3.txt", "Zelensky thanked the coalition.", "2025-09-03")
+    write_article(later, "a2.txt", "Macron hosted the talks in Paris on Thursday.", "2025-09-02")
+    settings = load_settings(data_dir=tmp_path / "data")
+    build_pipeline(settings, embedder=FakeHashEmbedder()).ingest([first])
+
+    pipe = build_pipeline(settings, embedder=OtherFakeEmbedder(dim=32))
+    assert "embedder 'fake-hash'" in pipe.store.format_mismatch()
+    report = pipe.ingest([later])
+    assert sorted(report.added) == ["a1", "a2", "a3"] and not report.failed
+    assert pipe.store.format_mismatch() == ""
+    assert pipe.corpus.article("a2").text == "Macron hosted the talks in Paris on Thursday."  # the file wins
+    assert pipe.corpus.article("a1").text == "Trump spoke by phone with leaders today."  # carried over
+    assert pipe.ask("Who spoke by phone with leaders?").citations[0].article_id == "a1"
+
+    again = build_pipeline(settings, embedder=OtherFakeEmbedder(dim=32)).ingest([later], rebuild=True)
+    assert sorted(again.added) == ["a2", "a3"]  # --rebuild starts from the given files only
+
+
+@pytest.mark.integration
+def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(tmp_path, minilm, seeds_dir):
+    """A large ingest embeds in a child process while it writes; the index must be the one an
+    in-process ingest builds: same articles, same chunk ids, same vectors (bit for bit)."""
+    from rag.index.embed_child import ChildProcessEmbedder
+    from rag.index.ingest import Indexer
+    from rag.index.store import ChromaStore
+
+    stores = {}
+    for how in ("in-process", "child"):
+        store = ChromaStore(data_dir=tmp_path / how, embedder_name=minilm.name)
+        made: list[ChildProcessEmbedder] = []
+
+        def background(made=made) -> ChildProcessEmbedder:
+            made.append(ChildProcessEmbedder(minilm.model_dir))
+            return made[-1]
+
+        indexer = Indexer(
+            store,
+            minilm,
+            batch_chunks=20,  # several batches, so one is in flight while another is written
+            background=background if how == "child" else None,
+            background_min_articles=1,
+        )
+        report = indexer.ingest([seeds_dir])
+        assert len(report.added) == 3 and not report.failed
+        assert len(made) == (1 if how == "child" else 0)
+        assert all(m._proc is None for m in made)  # closed at the end of the ingest
+        stores[how] = store
+    a, b = stores["in-process"], stores["child"]
+    assert a.digests() == b.digests()
+    ids = sorted(i for i, _ in a.chunk_rows())
+    assert ids == sorted(i for i, _ in b.chunk_rows()) and len(ids) == a.counts()[1]
+    va, vb = a.embeddings_for(ids), b.embeddings_for(ids)
+    assert all(np.array_equal(va[i], vb[i]) for i in ids)
