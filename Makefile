@@ -57,7 +57,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 soak: setup
-	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.soak --clients 32
 
 clean:
 	rm -rf data eval/out bench/out .pytest_cache .mypy_cache .ruff_cache

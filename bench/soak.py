@@ -58,7 +58,7 @@ def client(url: str, deadline: float, max_requests: int, k: int) -> tuple[list[f
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     ap.add_argument("--duration", type=float, default=120.0, help="seconds (default 120)")
-    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
     ap.add_argument("--max-requests", type=int, default=20000, help="per client, a hard bound")
     ap.add_argument("--url", default=None, help="an already running server (default: start one)")
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "soak.json")

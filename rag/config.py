@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Embedded Chroma folder")
     chroma_url: str | None = Field(default=None, description="Chroma server URL; overrides data_dir")
+    chroma_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds each Chroma server call may take (then a 503)"
+    )
     collection: str = Field(default="news", description="Collection name prefix")
     seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds")
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts")

@@ -148,7 +148,12 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
     """Assemble the default (extractive, hybrid) pipeline from settings."""
     emb = embedder or make_embedder(settings.embedder, settings.model_dir, settings.embed_batch_size)
     if settings.chroma_url:
-        store = ChromaStore(url=settings.chroma_url, name=settings.collection, embedder_name=emb.name)
+        store = ChromaStore(
+            url=settings.chroma_url,
+            name=settings.collection,
+            embedder_name=emb.name,
+            timeout=settings.chroma_timeout,
+        )
         cache_dir = None
     else:
         store = ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb.name)

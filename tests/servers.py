@@ -11,12 +11,19 @@ from pathlib import Path
 
 from bench.netutil import free_port, stop, wait_http
 
-__all__ = ["ThreadServer", "chroma_server", "free_port", "stop", "wait_http"]
+__all__ = ["ThreadServer", "chroma_process", "chroma_server", "free_port", "stop", "wait_http"]
 
 
 @contextlib.contextmanager
 def chroma_server(path: Path, port: int | None = None) -> Iterator[str]:
     """A real `chroma run` on a loopback port (free, or the one given to restart it); yields its URL."""
+    with chroma_process(path, port) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def chroma_process(path: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like ``chroma_server``, also yielding the process (its own process group), e.g. to SIGSTOP it."""
     port = port or free_port()
     exe = Path(sys.executable).with_name("chroma")
     log = open(path.parent / f"chroma-{port}.log", "w")  # noqa: SIM115
@@ -30,7 +37,7 @@ def chroma_server(path: Path, port: int | None = None) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/api/v2/heartbeat", timeout=60, proc=proc)
-        yield url
+        yield url, proc
     finally:
         stop(proc)
         log.close()

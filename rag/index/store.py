@@ -8,7 +8,8 @@ committed article texts, so chunk rows carry no text: writing them is three time
 An article is written chunks-first and its article row last, so the article row is the
 commit marker: a crash between the two leaves chunk rows no committed article produces,
 which readers never look up and the next ingest of that article deletes.
-Chroma result dicts are turned into domain types here and go no further.
+Chroma result dicts are turned into domain types here and go no further. Every call to a Chroma
+server, connecting included, has a deadline (``timeout`` s): a late one is a StoreUnavailableError.
 """
 
 from __future__ import annotations
@@ -24,14 +25,8 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ConfigError, StoreUnavailableError
-from rag.index.client import open_client
-from rag.index.rows import (
-    article_info,
-    chunk_metadata,
-    format_difference,
-    looks_like_connection_error,
-    where_dates,
-)
+from rag.index.client import is_timeout, open_client, server_failure, timed_out
+from rag.index.rows import article_info, chunk_metadata, format_difference, where_dates
 from rag.text import CHUNKER
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
@@ -49,11 +44,13 @@ class ChromaStore:
         url: str | None = None,
         name: str = "news",
         embedder_name: str = "all-MiniLM-L6-v2",
+        timeout: float = 5.0,
     ) -> None:
         if (data_dir is None) == (url is None):
             raise ConfigError("give exactly one of data_dir (embedded Chroma) or url (Chroma server)")
-        self.data_dir = data_dir
-        self.url = url
+        if not timeout > 0:
+            raise ConfigError(f"the Chroma timeout must be > 0 seconds (RAG_CHROMA_TIMEOUT), got {timeout}")
+        self.data_dir, self.url, self.timeout = data_dir, url, timeout
         self.name = name
         self.embedder_name = embedder_name
         self._client: Any = None
@@ -75,7 +72,7 @@ class ChromaStore:
     # ------------------------------------------------------------------ connection
     def _connect(self, check_format: bool = True) -> None:
         try:
-            client = open_client(self.url, self.data_dir)
+            client = open_client(self.url, self.data_dir, self.timeout)
             chunks = client.get_or_create_collection(
                 f"{self.name}_chunks",
                 embedding_function=None,
@@ -85,6 +82,8 @@ class ChromaStore:
             articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
             meta = client.get_or_create_collection(f"{self.name}_meta", embedding_function=None)
         except Exception as e:
+            if self.url and is_timeout(e):
+                raise timed_out(self.url, self.timeout, "connect") from e
             raise StoreUnavailableError(
                 f"cannot open Chroma at {self.location}: {e}. "
                 + ("Is `chroma run` up at that URL?" if self.url else "Is another process using that folder?")
@@ -110,12 +109,12 @@ class ChromaStore:
         try:
             return fn(*args, **kwargs)
         except Exception as e:
-            if self.url and looks_like_connection_error(e):
-                self._chunks = None  # reconnect next time
-                raise StoreUnavailableError(
-                    f"Chroma server at {self.url} is unreachable ({what}): {e}"
-                ) from e
-            raise
+            failure = server_failure(e, self.url, self.timeout, what) if self.url else None
+            if failure is None:
+                raise
+            if not is_timeout(e):
+                self._chunks = None  # reconnect next time (a slow server keeps its client)
+            raise failure from e
 
     def ping(self) -> None:
         """Raise StoreUnavailableError unless the store answers."""

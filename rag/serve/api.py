@@ -171,11 +171,20 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
 
     app.include_router(v1)
 
+    health_limiter = anyio.CapacityLimiter(2)  # its own: never queued behind (hung) answers
+    health_deadline = settings.chroma_timeout + 1.0
+
     @app.get("/healthz", response_model=Health, summary="Liveness and index size")
     async def healthz(request: Request) -> Any:
         if not service.ready:
             return error_response(503, "the index is still loading", "unavailable", request)
-        return await anyio.to_thread.run_sync(service.health, limiter=service.limiter)
+        with anyio.move_on_after(health_deadline):
+            return await anyio.to_thread.run_sync(
+                service.health, limiter=health_limiter, abandon_on_cancel=True
+            )
+        store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else "the index"
+        msg = f"{store} did not answer within {health_deadline:g} s"
+        return error_response(503, msg, "unavailable", request)
 
     if with_ui:
         import gradio as gr

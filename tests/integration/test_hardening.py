@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rag.errors import ArticleError
 from rag.index.loader import parse_article
 from tests.conftest import ROOT, run_rag, write_article
-from tests.servers import ThreadServer, chroma_server, free_port, stop, wait_http
+from tests.servers import ThreadServer, chroma_process, chroma_server, free_port, stop, wait_http
 
 
 def rag(*args, env_extra=None):
@@ -301,6 +301,86 @@ def test_two_servers_one_chroma_ingest_while_serving_and_chroma_outage(tmp_path,
             time.sleep(0.5)
         assert ok is not None and ok.status_code == 200 and "ground" in ok.json()["answer"]
         assert c.get(f"{A}/healthz").status_code == 200
+
+
+@pytest.mark.integration
+def test_hung_chroma_server_is_a_503_naming_it_within_seconds_then_recovers(tmp_path, minilm, seeds_dir):
+    """A Chroma server that is stopped (SIGSTOP: its socket accepts, nothing answers) is a 503
+    naming it within the deadline on every route that needs it; /healthz is not queued behind
+    hung answers; after SIGCONT everything is 200 again without a restart.
+
+    /v1/articles/{id} is served from the in-memory corpus view (the committed texts citation
+    offsets index), so it stays 200 through the outage.
+    """
+    import concurrent.futures as cf
+
+    from rag.config import load_settings
+    from rag.errors import StoreUnavailableError
+    from rag.index.client import session_timeouts
+    from rag.index.store import ChromaStore
+    from rag.pipeline import build_pipeline
+    from rag.serve.api import create_app
+
+    q = {"question": "What did Trump rule out on Aug. 18?"}
+    bound = 10.0  # seconds a 503 may take (the deadline is 3 s)
+    with chroma_process(tmp_path / "chroma") as (url, chroma):
+        settings = load_settings(chroma_url=url, chroma_timeout=3)
+        pipe = build_pipeline(settings, embedder=minilm)
+        assert len(pipe.ingest([seeds_dir]).added) == 3
+        assert {t.read for t in session_timeouts(pipe.store._client)} == {3.0}
+        app = create_app(settings, pipeline=pipe, with_ui=False)
+        with ThreadServer(app) as s, httpx.Client(base_url=s.url, timeout=30) as c:
+            aid = c.get("/v1/articles").json()[0]["article_id"]
+            text = c.get(f"/v1/articles/{aid}").json()["text"]
+            assert c.post("/v1/answer", json=q).status_code == 200
+
+            def timed(method, path, **kw):
+                t = time.monotonic()
+                r = c.request(method, path, **kw)
+                return r, time.monotonic() - t
+
+            os.killpg(chroma.pid, signal.SIGSTOP)
+            try:
+                for method, path, kw in [
+                    ("POST", "/v1/answer", {"json": q}),
+                    ("GET", "/v1/articles", {}),
+                    ("GET", "/healthz", {}),
+                    ("POST", "/v1/answer", {"json": q}),  # again, past the view's 2 s refresh
+                ]:
+                    r, took = timed(method, path, **kw)
+                    msg = r.json()["error"]["message"]
+                    assert r.status_code == 503 and took < bound, (path, r.status_code, took, msg)
+                    assert url in msg and "did not answer within 3 s" in msg, msg
+                    if path == "/v1/answer":  # the dense query (or the view's refresh) reached Chroma
+                        assert "(query)" in msg or "(get)" in msg, msg
+                r, took = timed("GET", f"/v1/articles/{aid}")
+                assert r.status_code == 200 and r.json()["text"] == text and took < bound
+
+                # six hung answers (the answer pool has four threads) do not hold /healthz up
+                with cf.ThreadPoolExecutor(6) as ex:
+                    hung = [ex.submit(c.post, "/v1/answer", json=q) for _ in range(6)]
+                    time.sleep(0.5)
+                    r, took = timed("GET", "/healthz")
+                    assert r.status_code == 503 and took < 3 + 1 + 2, (r.status_code, took)
+                    assert all(f.result().status_code == 503 for f in hung)
+
+                # a new client's connect has the deadline too
+                t = time.monotonic()
+                with pytest.raises(StoreUnavailableError, match=r"did not answer within 3 s \(connect\)"):
+                    ChromaStore(url=url, timeout=3).counts()
+                assert time.monotonic() - t < bound
+            finally:
+                os.killpg(chroma.pid, signal.SIGCONT)
+
+            deadline = time.monotonic() + 30
+            pending = {("POST", "/v1/answer"), ("GET", "/v1/articles"), ("GET", "/healthz")}
+            while pending and time.monotonic() < deadline:
+                for method, path in sorted(pending):
+                    if c.request(method, path, json=q if method == "POST" else None).status_code == 200:
+                        pending.discard((method, path))
+                time.sleep(0.2)
+            assert not pending, f"not recovered after SIGCONT: {pending}"
+            assert "ground" in c.post("/v1/answer", json=q).json()["answer"]
 
 
 # ------------------------------------------------------------------ load

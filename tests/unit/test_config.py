@@ -8,11 +8,11 @@ from rag.types import TOP_K_MAX
 
 
 def test_defaults(monkeypatch):
-    for k in ("RAG_TOP_K", "RAG_CHROMA_URL", "RAG_LLM_BASE_URL", "RAG_API_KEY"):
+    for k in ("RAG_TOP_K", "RAG_CHROMA_URL", "RAG_CHROMA_TIMEOUT", "RAG_LLM_BASE_URL", "RAG_API_KEY"):
         monkeypatch.delenv(k, raising=False)
     s = load_settings()
     assert s.top_k == 30 and s.max_quotes == 3 and s.chroma_url is None and s.embedder == "onnx-int8"
-    assert s.api_key is None
+    assert s.api_key is None and s.chroma_timeout == 5.0
 
 
 def test_environment_is_read(monkeypatch, tmp_path):
@@ -32,6 +32,7 @@ def test_environment_is_read(monkeypatch, tmp_path):
         ("RAG_COLLECTION", "a", "RAG_COLLECTION"),
         ("RAG_EMBEDDER", "bert", "RAG_EMBEDDER"),
         ("RAG_PORT", "70000", "RAG_PORT"),
+        ("RAG_CHROMA_TIMEOUT", "0", "RAG_CHROMA_TIMEOUT"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, env, value, match):
