@@ -9,7 +9,9 @@ from rag.types import Chunk, DateRange
 def test_format_difference_names_each_differing_key():
     want = {"embedder": "e2", "layout": "2"}
     assert format_difference({"embedder": "e2", "layout": "2"}, want) == ""
-    assert format_difference({"embedder": "e1", "layout": "2"}, want) == "embedder 'e1' (this setup uses 'e2')"
+    assert (
+        format_difference({"embedder": "e1", "layout": "2"}, want) == "embedder 'e1' (this setup uses 'e2')"
+    )
     assert format_difference({}, {"layout": "2"}) == "layout None (this setup uses '2')"
 
 

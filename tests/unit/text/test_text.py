@@ -151,11 +151,11 @@ def test_stemmer_first_load_is_safe_from_many_threads_at_once():
         got: list[object] = []
         errors: list[BaseException] = []
 
-        def first_call() -> None:
+        def first_call(barrier=barrier, got=got, errors=errors) -> None:
             barrier.wait()
             try:
                 got.append(tokens._porter())
-            except BaseException as e:  # noqa: BLE001 - the test reports whatever breaks
+            except BaseException as e:  # the test reports whatever breaks
                 errors.append(e)
 
         threads = [threading.Thread(target=first_call) for _ in range(16)]
