@@ -29,13 +29,12 @@ from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
 from rag.pipeline import Pipeline
 from rag.serve.format import format_markdown
+from rag.serve.guards import LoginThrottle, SecurityHeaders
 from rag.serve.middleware import (
     MAX_BODY_BYTES,
     BodyLimit,
     ErrorShape,
-    LoginThrottle,
     RequestId,
-    SecurityHeaders,
     error_response,
     validation_message,
 )
