@@ -115,7 +115,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         kind = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "invalid_request" if exc.status_code == 400 else "http_error"
         )
-        return error_response(exc.status_code, str(exc.detail), kind, request)
+        message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for a non-UTF-8 body
+            message = "the request body could not be read: send JSON encoded as UTF-8"
+        return error_response(exc.status_code, message, kind, request)
 
     # Our errors, most specific first: (status, type) each; RagError catches the rest as 400.
     for exc_type, (status, kind) in {

@@ -287,8 +287,7 @@ def test_invalid_utf8_oversized_chunked_and_unknown_routes_use_the_error_shape(c
         content=b'{"question": "caf\xc3\x28 \xff"}',
         headers={"content-type": "application/json"},
     )
-    assert r.status_code in (400, 422)
-    _errors_only(r)
+    assert r.status_code in (400, 422) and "UTF-8" in _errors_only(r)["message"]
 
     def chunks():
         for _ in range(40):
@@ -379,3 +378,40 @@ def test_login_is_throttled_after_repeated_failures(seeded):
         assert int(r.headers["retry-after"]) > 0 and r.json()["error"]["type"] == "rate_limited"
         # even the right password waits: the throttle answers before checking it
         assert c.post("/login", data={"username": "x", "password": "s3cret-key"}).status_code == 429
+
+
+class _SlowPipelineFake:
+    """FAKE pipeline whose ask() waits until released: it fills every answer thread."""
+
+    def __init__(self, real):
+        import threading
+
+        self._real, self.release = real, threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def ask(self, *args, **kwargs):
+        self.release.wait(30)
+        return self._real.ask(*args, **kwargs)
+
+
+def test_healthz_does_not_queue_behind_answers(seeded):
+    slow = _SlowPipelineFake(seeded)
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=slow, with_ui=False)
+    with ThreadServer(app) as s, cf.ThreadPoolExecutor(8) as ex:
+        busy = [
+            ex.submit(httpx.post, f"{s.url}/v1/answer", json={"question": "Trump?"}, timeout=60)
+            for _ in range(8)  # twice the answer threads: some wait in the queue
+        ]
+        try:
+            import time
+
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            h = httpx.get(f"{s.url}/healthz", timeout=10)
+            assert h.status_code == 200 and time.monotonic() - t0 < 2
+            assert not any(f.done() for f in busy)
+        finally:
+            slow.release.set()
+        assert [f.result().status_code for f in busy] == [200] * 8
