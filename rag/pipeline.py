@@ -22,6 +22,7 @@ from rag.index.store import ChromaStore
 from rag.protocols import Answerer, Embedder, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
+from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, check_top_k
 
 
@@ -139,7 +140,9 @@ class Pipeline:
         }
 
     def warm_up(self) -> None:
-        """Load the model and the corpus view now rather than on the first question."""
+        """Load the model, the stemmer and the corpus view now rather than on the first question
+        (several first questions at once must not race to load them)."""
+        warm_stemmer()
         self.corpus.sync(force=True)
         self.embedder.embed_query("warm up")
 

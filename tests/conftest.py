@@ -78,3 +78,26 @@ def write_article(folder: Path, name: str, body: str, date: str = "2025-09-04") 
     p = folder / name
     p.write_text(f" date {date} {body}", encoding="utf-8")
     return p
+
+
+HOSTILE_TEXT = (
+    "The city council met on Tuesday to approve the bridge plan. "
+    "Officials posted <img src=http://127.0.0.1:9999/beacon-html.png> a chart "
+    "![chart](http://127.0.0.1:9999/beacon-md.png) on [the city portal](http://127.0.0.1:9999/phish) "
+    "and called it **bold** _x_ planning: <script>alert(1)</script> budget was 40 million dollars for the bridge. "
+    "Work is due to start in the spring."
+)
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory, minilm):
+    """A real pipeline over one article whose text is HTML, Markdown and script (issue 15)."""
+    from rag.config import load_settings
+    from rag.pipeline import build_pipeline
+
+    root = tmp_path_factory.mktemp("hostile")
+    write_article(root / "src", "hostile.txt", HOSTILE_TEXT, "2025-09-10")
+    pipe = build_pipeline(load_settings(data_dir=root / "data"), embedder=minilm)
+    report = pipe.ingest([root / "src"])
+    assert not report.failed
+    return pipe

@@ -20,22 +20,57 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
 from rag.pipeline import Pipeline
 from rag.serve.format import format_markdown
-from rag.serve.middleware import MAX_BODY_BYTES, BodyLimit, RequestId, error_response, validation_message
+from rag.serve.guards import LoginThrottle, SecurityHeaders
+from rag.serve.middleware import (
+    MAX_BODY_BYTES,
+    BodyLimit,
+    ErrorShape,
+    RequestId,
+    error_response,
+    validation_message,
+)
 from rag.serve.schemas import (
     AnswerRequest,
     AnswerResponse,
     ArticleModel,
     ArticleSummary,
     ChatRequest,
+    ErrorResponse,
     Health,
 )
 from rag.serve.service import Service
+
+DOCS_ASSETS = "/static/docs"
+_ERROR_TEXT = {
+    400: "Bad request: the message says what to change",
+    401: "Missing or wrong API key",
+    404: "No such article",
+    413: "Request body too large",
+    422: "The body does not match the schema (or holds text that is not valid Unicode)",
+    500: "Internal error: the request id is in the server log",
+    503: "The index is loading or the store is unreachable",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these status codes, each with the real error body."""
+    return {code: {"model": ErrorResponse, "description": _ERROR_TEXT[code]} for code in codes}
+
+
+def _docs_assets() -> Any:
+    """The folder of swagger-ui and redoc JS/CSS shipped by the ``fastapi-offline`` package."""
+    from importlib.resources import files
+
+    return files("fastapi_offline") / "static"
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bool = True) -> FastAPI:
@@ -53,8 +88,11 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         description="Grounded answers about the article collection. Every quote is verbatim in its article at "
         "`[start, end)`. When the articles don't say, `abstained` is true.",
         lifespan=lifespan,
+        docs_url=None,  # served below from local assets: FastAPI's default pages load a CDN
+        redoc_url=None,
     )
     app.state.service = service
+    health_limiter = anyio.CapacityLimiter(2)  # /healthz never queues behind answers
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -63,19 +101,24 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-
+    app.add_middleware(LoginThrottle)
+    app.add_middleware(ErrorShape)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, validation_message(exc), "invalid_request", request)
 
-    @app.exception_handler(HTTPException)
-    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
-        kind = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "invalid_request" if exc.status_code == 400 else "http_error"
         )
-        return error_response(exc.status_code, str(exc.detail), kind, request)
+        message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for a non-UTF-8 body
+            message = "the request body could not be read: send JSON encoded as UTF-8"
+        return error_response(exc.status_code, message, kind, request)
 
     # Our errors, most specific first: (status, type) each; RagError catches the rest as 400.
     for exc_type, (status, kind) in {
@@ -103,19 +146,30 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 
-    @v1.post("/answer", response_model=AnswerResponse, summary="Answer a question with verbatim quotes")
+    @v1.post(
+        "/answer",
+        response_model=AnswerResponse,
+        summary="Answer a question with verbatim quotes",
+        responses=errors(400, 401, 413, 422, 500, 503),
+    )
     async def answer(req: AnswerRequest) -> JSONResponse:
         ans = await service.ask_async(req.question, req.top_k, req.date_range())
         return JSONResponse(ans.to_json())  # already the documented shape: skip re-validating it
 
-    @v1.get("/models", summary="OpenAI-compatible model list")
+    @v1.get("/models", summary="OpenAI-compatible model list", responses=errors(401, 500))
     async def models() -> dict[str, Any]:
         return {
             "object": "list",
             "data": [{"id": "rag", "object": "model", "created": 0, "owned_by": "newsroom"}],
         }
 
-    @v1.post("/chat/completions", summary="OpenAI-compatible chat: the last user message is the question")
+    @v1.post(
+        "/chat/completions",
+        summary="OpenAI-compatible chat: the last user message is the question",
+        description="`content` is Markdown in which article text is escaped (it renders as the "
+        "article's characters); `citations[].quote` is the exact article text.",
+        responses=errors(400, 401, 413, 422, 500, 503),
+    )
     async def chat(req: ChatRequest) -> Any:
         users = [m for m in req.messages if m.role == "user"]
         if not users:
@@ -147,7 +201,12 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    @v1.get("/articles", response_model=list[ArticleSummary], summary="Indexed articles")
+    @v1.get(
+        "/articles",
+        response_model=list[ArticleSummary],
+        summary="Indexed articles",
+        responses=errors(401, 500, 503),
+    )
     async def articles() -> list[dict[str, Any]]:
         infos = await anyio.to_thread.run_sync(service.list_articles, limiter=service.limiter)
         return [
@@ -161,7 +220,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         ]
 
     @v1.get(
-        "/articles/{article_id}", response_model=ArticleModel, summary="One article: the text offsets index"
+        "/articles/{article_id}",
+        response_model=ArticleModel,
+        summary="One article: the text offsets index",
+        responses=errors(401, 404, 422, 500, 503),
     )
     async def article(article_id: str) -> dict[str, Any]:
         art = await anyio.to_thread.run_sync(service.article, article_id, limiter=service.limiter)
@@ -171,10 +233,9 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
 
     app.include_router(v1)
 
-    health_limiter = anyio.CapacityLimiter(2)  # its own: never queued behind (hung) answers
     health_deadline = settings.chroma_timeout + 1.0
 
-    @app.get("/healthz", response_model=Health, summary="Liveness and index size")
+    @app.get("/healthz", response_model=Health, summary="Liveness and index size", responses=errors(500, 503))
     async def healthz(request: Request) -> Any:
         if not service.ready:
             return error_response(503, "the index is still loading", "unavailable", request)
@@ -185,6 +246,30 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else "the index"
         msg = f"{store} did not answer within {health_deadline:g} s"
         return error_response(503, msg, "unavailable", request)
+
+    # API docs from local assets (the fastapi-offline package ships swagger-ui and redoc)
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(_docs_assets())), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
 
     if with_ui:
         import gradio as gr

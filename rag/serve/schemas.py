@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
@@ -11,7 +11,80 @@ from rag.errors import BadQuestionError
 from rag.types import TOP_K_MAX, DateRange
 
 
-class AnswerRequest(BaseModel):
+def first_unencodable(value: Any, path: str = "") -> str | None:
+    """Where in a decoded JSON value a string (or key) holds a lone surrogate, or None.
+
+    JSON may spell ``"\\ud800"``; Python decodes it to a str that UTF-8 cannot encode, which
+    pydantic's ``str`` accepts and tokenizers, Chroma and the response encoder then choke on.
+    ``first_unencodable({"q": ["ok", "\\ud800"]})`` -> ``"q.1"``; the whole body is ``"body"``.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "body"
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            where = f"{path}." if path else ""
+            if first_unencodable(key) is not None:
+                return f"{where}<a key>"
+            found = first_unencodable(v, f"{where}{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = first_unencodable(v, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+class _Body(BaseModel):
+    """A request body: refused (422) if any string in it, at any depth, cannot be UTF-8 encoded."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, data: Any) -> Any:
+        where = first_unencodable(data)
+        if where is not None:
+            raise ValueError(
+                f"{where} holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not text: "
+                "send valid Unicode"
+            )
+        return data
+
+
+class ErrorDetail(BaseModel):
+    message: str = Field(description="What was wrong, and how to fix it")
+    type: str = Field(
+        description="invalid_request | unauthorized | not_found | too_large | rate_limited | "
+        "unavailable | internal_error | http_error"
+    )
+    request_id: str | None = Field(default=None, description="The X-Request-ID of the request")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error the API returns (OpenAI's shape)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "message": "question is empty",
+                        "type": "invalid_request",
+                        "request_id": "1f2e3d4c",
+                    }
+                }
+            ]
+        }
+    )
+    error: ErrorDetail
+
+
+class AnswerRequest(_Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -115,7 +188,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(_Body):
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={

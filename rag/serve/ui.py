@@ -8,6 +8,7 @@ using the exact offsets of the citation.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from typing import Any
 
@@ -53,7 +54,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             return PLACEHOLDER_HTML
         cites = answer.get("citations", [])
         if not cites:
-            return f"<div class='rag-abstain'><b>{answer['answer']}</b><br>No quote is shown because no article says it.</div>"
+            return f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>No quote is shown because no article says it.</div>"
         c = cites[min(index, len(cites) - 1)]
         art = service.article(c["article_id"])
         if art is None:
@@ -118,6 +119,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                     buttons=["copy", "copy_all"],
                     elem_id="rag-chat",
                     placeholder="Answers appear here, with numbered quotes.",
+                    latex_delimiters=[],  # article text is data: "$$" in a quote is not LaTeX
                 )
                 with gr.Row():
                     box = gr.Textbox(

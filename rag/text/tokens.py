@@ -7,6 +7,7 @@ counts the same everywhere. The Porter stemmer is NLTK's, loaded without the res
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -57,9 +58,23 @@ def stem(word: str) -> str:
     return _porter().stem(word, to_lowercase=False)
 
 
-@lru_cache(maxsize=1)
+_PORTER_LOCK = threading.Lock()
+_PORTER: Any = None
+
+
 def _porter() -> Any:
-    return _load_porter().PorterStemmer()
+    """The one PorterStemmer, loaded once even when several threads ask for it first at once."""
+    global _PORTER
+    if _PORTER is None:
+        with _PORTER_LOCK:
+            if _PORTER is None:
+                _PORTER = _load_porter().PorterStemmer()
+    return _PORTER
+
+
+def warm_up() -> None:
+    """Load the stemmer now (servers call this before reporting healthy)."""
+    stem("warming")
 
 
 def _load_porter() -> Any:
@@ -71,6 +86,10 @@ def _load_porter() -> Any:
     stemmer's modules load from NLTK's own files; then every ``nltk`` entry is taken back
     out of ``sys.modules``, so a later ``import nltk`` (llama-index's splitter) is the real,
     whole package. Same code, same stems (tested against ``nltk.stem.porter``).
+
+    Call it only under ``_PORTER_LOCK`` (``_porter`` does): the ``sys.modules`` check below
+    runs before the import lock is taken, and two first callers at once could otherwise see the
+    other's half-initialised ``nltk.stem.porter``.
     """
     import importlib.util
     import sys

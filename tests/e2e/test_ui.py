@@ -117,3 +117,92 @@ def test_a_reversed_date_range_is_refused_in_the_chat_as_in_the_api(browser, ser
     )
     assert "No article matches" not in page.locator("#rag-chat").inner_text()
     page.close()
+
+
+# ------------------------------------------------------------------ issue 15: article text is data
+@pytest.fixture(scope="module")
+def hostile_server(hostile):
+    app = create_app(load_settings(data_dir=hostile.settings.data_dir), pipeline=hostile, with_ui=True)
+    with ThreadServer(app) as s:
+        yield s
+
+
+def test_a_hostile_article_is_shown_as_its_characters_and_fetches_nothing(browser, hostile_server):
+    from tests.conftest import HOSTILE_TEXT
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    dialogs: list[str] = []
+    console: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("console", lambda m: console.append(m.text))
+    page.goto(hostile_server.url + "/", timeout=60_000)
+    ask(page, "What was the budget for the bridge?")
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('40 million')", timeout=60_000
+    )
+    mark = page.locator("#rag-quote")
+    mark.wait_for(timeout=30_000)
+    quote = mark.inner_text()
+    start, end = int(mark.get_attribute("data-start")), int(mark.get_attribute("data-end"))
+    page.wait_for_timeout(1500)  # time for any image or script the article might have smuggled in
+    page.screenshot(path=str(ARTIFACTS / "ui-hostile.png"), full_page=True)
+
+    # the quote, in the sources panel and in the chat, is the article's characters at [start, end)
+    assert quote == HOSTILE_TEXT[start:end] and "<script>alert(1)</script> budget" in quote
+    chat_text = page.locator("#rag-chat").inner_text()
+    assert f"“{quote}”" in chat_text, chat_text
+    for literal in ["**bold** _x_", "![chart](http://127.0.0.1:9999/beacon-md.png)", "<img src=http"]:
+        assert literal in chat_text
+    # nothing left for another origin, no script ran, no link or image made of article text
+    origin = hostile_server.url
+    assert [u for u in requests if not u.startswith(origin) and not u.startswith("data:")] == []
+    assert not any("9999" in u for u in requests)
+    assert dialogs == []
+    made = page.evaluate(
+        """() => [...document.querySelectorAll(
+            '#rag-chat .message a, #rag-chat .message img, #rag-chat .message script,'
+            + ' #rag-source a, #rag-source img, #rag-source script')]
+            .map(e => e.outerHTML)"""
+    )
+    assert made == [], made
+    assert not [m for m in console if "Content Security Policy" in m], console
+    page.close()
+
+
+def test_the_chat_runs_under_its_content_security_policy(browser, server):
+    """The policy allows everything the chat itself needs: no violation while asking."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    resp = page.goto(server.url + "/", timeout=60_000)
+    assert "default-src 'self'" in resp.headers["content-security-policy"]
+    ask(page, "What did Trump rule out on Aug. 18?")
+    page.locator("#rag-quote").wait_for(timeout=60_000)
+    assert not [m for m in console if "Content Security Policy" in m], console
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_render_offline(browser, server, path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    blocked: dict[str, str | None] = {}
+    console: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("requestfailed", lambda r: blocked.update({r.url: r.failure}))
+    page.on("console", lambda m: console.append(m.text))
+    page.goto(server.url + path, timeout=60_000)
+    page.wait_for_function("document.body.innerText.includes('/v1/answer')", timeout=60_000)
+    page.wait_for_timeout(1000)
+    offsite = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
+    # redoc's bundle hard-codes one remote image (its "API docs by Redocly" logo): the page's
+    # Content-Security-Policy stops it in the browser; nothing else may even be attempted
+    allowed = {"https://cdn.redoc.ly/redoc/logo-mini.svg"} if path == "/redoc" else set()
+    assert set(offsite) <= allowed, offsite
+    assert all(blocked.get(u) == "csp" for u in offsite), blocked
+    violations = [m for m in console if "Content Security Policy" in m]
+    assert all(any(u in m for u in allowed) for m in violations), violations
+    page.close()

@@ -143,7 +143,8 @@ def test_sse_wire_format(client):
     assert lines[-1] == "data: [DONE]"
     payloads = [json.loads(line[6:]) for line in lines[:-1]]
     assert all(p["object"] == "chat.completion.chunk" for p in payloads)
-    assert "don't say" in "".join(p["choices"][0]["delta"].get("content", "") for p in payloads)
+    # content is Markdown with the answer escaped (issue 15): "'" is backslash-escaped like all ASCII punctuation
+    assert "don\\'t say" in "".join(p["choices"][0]["delta"].get("content", "") for p in payloads)
 
 
 def test_concurrent_clients_all_correct(server):
@@ -219,3 +220,198 @@ def test_unhandled_error_is_a_json_500_with_the_request_id(seeded):
         assert r.headers["x-request-id"] == "abc123" and "boom" not in r.text
         ok = c.get("/healthz")
         assert ok.status_code == 200 and len(ok.headers["x-request-id"]) == 16
+
+
+# ------------------------------------------------------------------ issue 15: article text is data
+def _errors_only(r):
+    body = r.json()
+    assert set(body) == {"error"}, body
+    assert {"message", "type", "request_id"} <= set(body["error"]), body
+    return body["error"]
+
+
+def test_openai_client_gets_escaped_markdown_and_the_exact_quote(hostile):
+    from openai import OpenAI
+
+    from tests.conftest import HOSTILE_TEXT
+
+    app = create_app(load_settings(data_dir=hostile.settings.data_dir), pipeline=hostile, with_ui=False)
+    with ThreadServer(app) as s:
+        oa = OpenAI(base_url=f"{s.url}/v1", api_key="unused", max_retries=0, timeout=30)
+        resp = oa.chat.completions.create(
+            model="rag", messages=[{"role": "user", "content": "What was the budget for the bridge?"}]
+        )
+    content = resp.choices[0].message.content
+    cites = (resp.model_extra or {})["citations"]
+    quote = cites[0]["quote"]
+    assert quote == HOSTILE_TEXT[cites[0]["start"] : cites[0]["end"]] and "<script>" in quote
+    # Markdown that shows the characters: no live link, image, emphasis or HTML left in content
+    assert "&lt;script&gt;alert\\(1\\)&lt;\\/script&gt;" in content
+    assert "\\!\\[chart\\]\\(http\\:\\/\\/127\\.0\\.0\\.1\\:9999\\/beacon\\-md\\.png\\)" in content
+    assert "\\[the city portal\\]\\(http\\:" in content and "\\*\\*bold\\*\\* \\_x\\_" in content
+    assert "<img" not in content and "<script" not in content and "](http" not in content
+
+
+BAD_TEXT = "caf\\ud800"  # JSON for a lone surrogate
+
+
+@pytest.mark.parametrize(
+    ("path", "raw"),
+    [
+        ("/v1/answer", '{"question": "%s"}'),
+        ("/v1/answer", '{"question": "Trump?", "published_from": "%s"}'),
+        ("/v1/answer", '{"question": "Trump?", "%s": 1}'),
+        ("/v1/chat/completions", '{"model": "%s", "messages": [{"role": "user", "content": "Trump?"}]}'),
+        ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "%s"}]}'),
+        (
+            "/v1/chat/completions",
+            '{"messages": [{"role": "user", "content": [{"type": "text", "text": "%s"}]}]}',
+        ),
+        ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "%s"}], "stream": true}'),
+        (
+            "/v1/chat/completions",
+            '{"messages": [{"role": "user", "content": "Hi", "name": "%s"}], "stream": true}',
+        ),
+    ],
+)
+def test_text_that_cannot_be_encoded_is_a_4xx_in_the_error_shape(client, path, raw):
+    r = client.post(path, content=(raw % BAD_TEXT).encode(), headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert "surrogate" in _errors_only(r)["message"]
+
+
+def test_invalid_utf8_oversized_chunked_and_unknown_routes_use_the_error_shape(client):
+    r = client.post(
+        "/v1/answer",
+        content=b'{"question": "caf\xc3\x28 \xff"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code in (400, 422) and "UTF-8" in _errors_only(r)["message"]
+
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 10_000  # 400 kB, no Content-Length
+
+    r = client.post("/v1/answer", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and _errors_only(r)["type"] == "too_large"
+    r = client.post("/v1/answer", content=b"x" * 300_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and _errors_only(r)["type"] == "too_large"
+    for method, path in [
+        ("GET", "/v1/nope"),
+        ("GET", "/v1/answer"),
+        ("DELETE", "/healthz"),
+        ("GET", "/nope"),
+    ]:
+        r = client.request(method, path)
+        assert r.status_code in (404, 405), (path, r.status_code)
+        assert "detail" not in r.json(), (path, r.text)
+        _errors_only(r)
+
+
+def test_openapi_documents_the_real_error_body(client):
+    schema = client.get("/openapi.json").json()
+    comps = schema["components"]["schemas"]
+    assert "ErrorResponse" in comps and "HTTPValidationError" not in comps
+    assert set(comps["ErrorResponse"]["properties"]["error"]["$ref"].rsplit("/", 1)[-1:]) == {"ErrorDetail"}
+    expected = {
+        ("post", "/v1/answer"): {"400", "401", "413", "422", "500", "503"},
+        ("post", "/v1/chat/completions"): {"400", "401", "413", "422", "500", "503"},
+        ("get", "/v1/articles"): {"401", "500", "503"},
+        ("get", "/v1/articles/{article_id}"): {"401", "404", "422", "500", "503"},
+        ("get", "/v1/models"): {"401", "500"},
+        ("get", "/healthz"): {"500", "503"},
+    }
+    for (method, path), codes in expected.items():
+        responses = schema["paths"][path][method]["responses"]
+        errs = {c for c in responses if c.startswith(("4", "5"))}
+        assert errs == codes, (path, errs)
+        for c in errs:
+            ref = responses[c]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ErrorResponse"), (path, c, ref)
+
+
+def test_docs_and_redoc_load_only_local_assets(client):
+    import re
+
+    for page in ["/docs", "/redoc"]:
+        r = client.get(page)
+        assert r.status_code == 200
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+        urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", r.text)
+        assert urls, r.text
+        for url in urls:
+            assert url.startswith("/") and not url.startswith("//"), (page, url)
+            assert client.get(url).status_code == 200, (page, url)
+        assert "http://" not in r.text and "https://" not in r.text, r.text
+
+
+def test_html_pages_carry_a_content_security_policy(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    for directive in [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+    ]:
+        assert directive in csp
+    assert "*" not in csp and "http" not in csp
+    assert "content-security-policy" not in client.get("/healthz").headers
+
+
+def test_login_is_throttled_after_repeated_failures(seeded):
+    settings = load_settings(data_dir=seeded.settings.data_dir, api_key="s3cret-key")
+    with (
+        ThreadServer(create_app(settings, pipeline=seeded, with_ui=True)) as s,
+        httpx.Client(base_url=s.url, timeout=30) as c,
+    ):
+        statuses = []
+        for _ in range(8):  # bounded: the throttle allows 5 failures per window
+            r = c.post("/login", data={"username": "x", "password": "wrong"})
+            statuses.append(r.status_code)
+            if r.status_code == 429:
+                break
+        assert statuses[:5] == [400] * 5 and statuses[-1] == 429, statuses
+        assert int(r.headers["retry-after"]) > 0 and r.json()["error"]["type"] == "rate_limited"
+        # even the right password waits: the throttle answers before checking it
+        assert c.post("/login", data={"username": "x", "password": "s3cret-key"}).status_code == 429
+
+
+class _SlowPipelineFake:
+    """FAKE pipeline whose ask() waits until released: it fills every answer thread."""
+
+    def __init__(self, real):
+        import threading
+
+        self._real, self.release = real, threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def ask(self, *args, **kwargs):
+        self.release.wait(30)
+        return self._real.ask(*args, **kwargs)
+
+
+def test_healthz_does_not_queue_behind_answers(seeded):
+    slow = _SlowPipelineFake(seeded)
+    app = create_app(load_settings(data_dir=seeded.settings.data_dir), pipeline=slow, with_ui=False)
+    with ThreadServer(app) as s, cf.ThreadPoolExecutor(8) as ex:
+        busy = [
+            ex.submit(httpx.post, f"{s.url}/v1/answer", json={"question": "Trump?"}, timeout=60)
+            for _ in range(8)  # twice the answer threads: some wait in the queue
+        ]
+        try:
+            import time
+
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            h = httpx.get(f"{s.url}/healthz", timeout=10)
+            assert h.status_code == 200 and time.monotonic() - t0 < 2
+            assert not any(f.done() for f in busy)
+        finally:
+            slow.release.set()
+        assert [f.result().status_code for f in busy] == [200] * 8

@@ -1,8 +1,15 @@
 """Renderings of an answer: plain text (CLI), Markdown (chat, OpenAI content), HTML highlight (sources)."""
 
 import datetime as dt
+import html
+import re
 
-from rag.serve.format import format_markdown, format_text, highlight_html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from rag.serve.format import escape_markdown, format_markdown, format_text, highlight_html
 from rag.types import Answer, Article, Citation
 
 ART = Article("a1", dt.date(2025, 9, 4), "Intro line. Trump said *no* <b>troops</b>_now_. End.")
@@ -22,14 +29,16 @@ def test_text_lists_each_quote_with_article_date_and_span():
 def test_abstention_is_a_statement_not_an_error():
     ab = Answer("Q?", "The articles don't say.", True)
     assert "[no answer] The articles don't say." in format_text(ab)
-    assert format_markdown(ab) == "**The articles don't say.**"
+    # the one escaping rule applies to every answer, abstentions included (was unescaped)
+    assert format_markdown(ab) == "**The articles don\\'t say\\.**"
 
 
 def test_markdown_sources_escape_emphasis_and_html():
     md = format_markdown(ANS)
     assert "**Sources**" in md
-    assert "\\*no\\*" in md and "&lt;b>" in md and "\\_now\\_" in md
-    assert "`a1`, 2025-09-04" in md
+    # new rule (issue 15): ">" is an entity too, and the article id is escaped text, not a code span
+    assert "\\*no\\*" in md and "&lt;b&gt;" in md and "\\_now\\_" in md
+    assert "a1, 2025-09-04" in md
 
 
 def test_highlight_marks_exactly_the_cited_span_and_escapes_the_rest():
@@ -41,3 +50,71 @@ def test_highlight_marks_exactly_the_cited_span_and_escapes_the_rest():
     assert "<mark" not in highlight_html(ART, None)
     bad = Citation("a1", ART.published, "x", 5, 500)
     assert "<mark" not in highlight_html(ART, bad)
+
+
+# CommonMark with raw HTML on, as Gradio's Chatbot renders it (it then sanitises the HTML).
+_MD = MarkdownIt("commonmark", {"html": True})
+HOSTILE = [
+    "<img src=http://127.0.0.1:9999/beacon-html.png>",
+    "![chart](http://127.0.0.1:9999/beacon-md.png)",
+    "[the city portal](http://127.0.0.1:9999/phish)",
+    "**bold** _x_",
+    "<script>alert(1)</script> budget was 40 million",
+    "<http://127.0.0.1:9999/auto> and me@example.com",
+    "# not a heading",
+    "1. not a list",
+    "> not a quote",
+    "`code` and ```fence```",
+    "a & b &amp; c &#x41; \\* \\",
+    "line one\nline two",
+    "[ref]: http://127.0.0.1:9999/x",
+    "$$x^2$$ and ~~strike~~ | table |",
+]
+
+
+def _shown(markdown: str) -> str:
+    """The characters a reader sees: rendered HTML, tags dropped (line breaks kept), entities decoded."""
+    out = _MD.render(markdown)
+    out = re.sub(r"<br />\n?", "\n", out)
+    out = re.sub(r"<[^>]+>", "", out)
+    return html.unescape(out).strip("\n")
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_markdown_renders_as_its_own_characters(text):
+    out = _MD.render(escape_markdown(text))
+    assert not re.search(r"<(a|img|script|em|strong|code|h1|ol|blockquote)\b", out), out
+    assert _shown(escape_markdown(text)) == text
+
+
+def test_escape_markdown_escapes_every_ascii_punctuation_and_html_specials():
+    assert escape_markdown("![x](http://a.b) <b>") == "\\!\\[x\\]\\(http\\:\\/\\/a\\.b\\) &lt;b&gt;"
+    assert escape_markdown("a & b") == "a &amp; b"
+    for ch in "!\"#$%'()*+,-./:;=?@[\\]^_`{|}~":
+        assert escape_markdown(ch) == "\\" + ch
+    assert escape_markdown("Élysée’s 40 million") == "Élysée’s 40 million"
+    assert escape_markdown("") == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(st.characters(codec="utf-8", exclude_categories=("Zs", "Zl", "Zp", "Cc")), min_size=1),
+        max_size=8,
+    ).map(" ".join)
+)
+def test_escaped_markdown_shows_any_words_exactly(text):
+    # words of any characters (ASCII punctuation, HTML, Markdown syntax), one space apart: runs of
+    # blanks aside, which HTML collapses, what shows is the text itself
+    assert _shown(escape_markdown(text)) == text
+
+
+def test_chat_markdown_neutralises_a_hostile_quote_and_answer():
+    text = "Intro. " + " ".join(HOSTILE[:5]) + ". End."
+    art = Article("h1", dt.date(2025, 9, 4), text)
+    a, b = text.index("<img"), text.index(" End.")
+    cit = Citation("h1", art.published, text[a:b], a, b)
+    md = format_markdown(Answer("Budget?", f"{cit.quote} [1]", False, (cit,)))
+    out = _MD.render(md)
+    assert not re.search(r"<(a|img|script|em)\b", out), out
+    assert text[a:b] in _shown(md)

@@ -136,3 +136,33 @@ def test_fold_equals_its_definition(text):
 
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     assert fold(text) == plain.lower().replace("’", "'").replace("ʼ", "'").replace("‘", "'")
+
+
+def test_stemmer_first_load_is_safe_from_many_threads_at_once():
+    """Sixteen threads asking for the stemmer first, at once, all get the one loaded stemmer
+    (the loader used to return another thread's half-initialised ``nltk.stem.porter``)."""
+    import threading
+
+    from rag.text import tokens
+
+    for _ in range(10):  # the old loader failed about one round in two
+        tokens._PORTER = None  # as in a fresh process
+        barrier = threading.Barrier(16)
+        got: list[object] = []
+        errors: list[BaseException] = []
+
+        def first_call(barrier=barrier, got=got, errors=errors) -> None:
+            barrier.wait()
+            try:
+                got.append(tokens._porter())
+            except BaseException as e:  # the test reports whatever breaks
+                errors.append(e)
+
+        threads = [threading.Thread(target=first_call) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not errors, errors
+        assert len(got) == 16 and len({id(p) for p in got}) == 1
+    assert tokens.stem("countries") == "countri"
