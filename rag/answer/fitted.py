@@ -10,6 +10,7 @@ model's ``threshold`` and ``confident``), the hand-set rule must agree too.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -41,17 +42,25 @@ class FittedAnswerer(ExtractiveAnswerer):
     """Answers like ``ExtractiveAnswerer``, ranking and abstaining by a fitted model."""
 
     def __init__(
-        self, corpus: Corpus, model: AnswerModel, config: AnswererConfig | None = None, max_quotes: int = 3
+        self,
+        corpus: Corpus,
+        model: AnswerModel | None,
+        config: AnswererConfig | None = None,
+        max_quotes: int = 3,
     ) -> None:
+        """``model`` None: the hand-set rule decides (and the signals are still computed: what
+        ``rag.evaluation.fit`` fits the model from)."""
         super().__init__(corpus, config, max_quotes)
         self.model = model
         self._signals: dict[str, ChunkSignals] = {}
         self._generation: str | None = None
 
     def describe(self) -> dict[str, object]:
-        return {**super().describe(), "model": self.model.describe()}
+        return {**super().describe(), "model": self.model.describe() if self.model else None}
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
+        if self.model is None:
+            return super().answer(question, hits, query_vector)
         q = analyse_question(question)
         if self.unknown_entities(q):  # a name the question turns on is in no article
             return abstain(question, self.missing_reason(q) or "No article matches the question.")
@@ -62,7 +71,15 @@ class FittedAnswerer(ExtractiveAnswerer):
         rule_ok = max(c.score for c in cands) >= self.config.abstain_below
         if p < self.model.threshold or (p < self.model.confident and not rule_ok):
             return abstain(question, self.missing_reason(q, cands[0]), confidence=p)
+        if not rule_ok:  # the model overrules the rule's refusal: quote only what it vouches for
+            return replace(self._single()._compose(q, cands), confidence=p)
         return replace(self._compose(q, cands), confidence=p)
+
+    def _single(self) -> FittedAnswerer:
+        """This answerer quoting one answer sentence (its context and other reports aside)."""
+        one = copy.copy(self)
+        one.max_quotes = 1
+        return one
 
     def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         """The hand-set answerer's candidates with their signals, by P(holds the answer)."""
@@ -70,6 +87,8 @@ class FittedAnswerer(ExtractiveAnswerer):
         if not out:
             return out
         self.add_features(q, out)
+        if self.model is None:
+            return out
         for c, pr in zip(out, self.model.ranker.probs([c.feats for c in out]), strict=True):
             c.prob = float(pr)
         return sorted(out, key=lambda c: (-c.prob, -c.score))
