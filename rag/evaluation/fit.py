@@ -287,7 +287,6 @@ def main(argv: list[str] | None = None) -> int:
             "c_ranker": args.c_ranker,
             "c_abstain": args.c_abstain,
             "max_false_refusal": args.max_false_refusal,
-            
             "seed_eval": args.seed_eval,
             "seed_weight": args.seed_weight,
             "top_k": pipe.settings.top_k,
