@@ -112,12 +112,19 @@ class TreeEnsemble:
     def vector(self, feats: Mapping[str, float]) -> np.ndarray:
         return np.array([feats[n] for n in self.names], dtype=np.float64)
 
+    def __post_init__(self) -> None:
+        # children interleaved (right, left) so one gather per level picks the branch taken
+        object.__setattr__(self, "_kids", np.stack([self.right, self.left], axis=1).ravel())
+
     def logits(self, x: np.ndarray) -> np.ndarray:
-        idx = np.broadcast_to(self.roots, (x.shape[0], self.roots.shape[0])).copy()
-        rows = np.arange(x.shape[0])[:, None]
+        n, width = x.shape
+        idx = np.tile(self.roots, (n, 1))
+        base = (np.arange(n) * width)[:, None]
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        kids: np.ndarray = self._kids  # type: ignore[attr-defined]
         for _ in range(self.depth):
-            go_left = x[rows, self.feature[idx]] <= self.threshold[idx]
-            idx = np.where(go_left, self.left[idx], self.right[idx])
+            go_left = flat[base + self.feature[idx]] <= self.threshold[idx]
+            idx = kids[2 * idx + go_left]
         return self.baseline + self.value[idx].sum(axis=1)
 
     def prob(self, feats: Mapping[str, float]) -> float:
