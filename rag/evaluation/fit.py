@@ -186,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--c-abstain", type=float, default=0.3)
     p.add_argument("--ranker", choices=("linear", "trees"), default="trees")
     p.add_argument("--abstainer", choices=("linear", "trees"), default="trees")
+    p.add_argument("--form", default="articles", help="articles (paragraphs) or articles_by_title")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     np.random.seed(SEED)
     try:
         questions = load_squad_questions(args.data)
-        pipe = open_pipeline(args.data, "articles", quiet=args.quiet)
+        pipe = open_pipeline(args.data, args.form, quiet=args.quiet)
     except RagError as e:
         print(f"rag.fit_answerer: {e}", file=sys.stderr)
         return 2
