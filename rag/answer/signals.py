@@ -43,8 +43,13 @@ _DURATION = re.compile(
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am|pm)\b", re.I)
 _WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+_ANY_TIME = re.compile(
+    "|".join(
+        f"(?i:{r.pattern})" if r.flags & re.I else f"(?:{r.pattern})"
+        for r in (_YEAR, _TIME, _WEEKDAY, _DECADE, _CENTURY)
+    )
+)
 _CAP = re.compile(r"\b[A-ZÀ-Þ][\w’'-]*")
-_SENT_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -96,10 +101,20 @@ def capitalised_words(text: str) -> list[str]:
     """
     out = []
     for m in _CAP.finditer(text):
-        if _SENT_START.search(text[: m.start()]):
-            continue
-        out.append(fold(m.group(0)).strip("’'-"))
+        if not _at_sentence_start(text, m.start()):
+            out.append(fold(m.group(0)).strip("’'-"))
     return out
+
+
+def _at_sentence_start(text: str, i: int) -> bool:
+    """Does ``text[:i]`` end a sentence (empty, a newline, or ``.!?`` then whitespace)? Looks
+    back over the whitespace only, not the whole prefix."""
+    if i == 0 or text[i - 1] == "\n":
+        return True
+    k = i
+    while k > 0 and text[k - 1].isspace():
+        k -= 1
+    return k < i and k > 0 and text[k - 1] in ".!?"
 
 
 def is_time_expression(text: str) -> bool:
@@ -107,15 +122,7 @@ def is_time_expression(text: str) -> bool:
 
     ``is_time_expression("built in 1273")`` -> True; ``is_time_expression("in the 10th century")`` -> True.
     """
-    return bool(
-        dates_mentioned(text)
-        or _YEAR.search(text)
-        or _CENTURY.search(text)
-        or _DECADE.search(text)
-        or months_mentioned(text)
-        or _TIME.search(text)
-        or _WEEKDAY.search(text)
-    )
+    return bool(_ANY_TIME.search(text) or months_mentioned(text) or dates_mentioned(text))
 
 
 def answer_type_present(kind: str, question: str, text: str) -> float:
