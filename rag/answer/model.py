@@ -52,7 +52,7 @@ class LinearModel:
     def probs(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
-        return self.probs_array(np.stack([self.vector(r) for r in rows]))
+        return self.probs_array(np.array([[r[n] for n in self.names] for r in rows], dtype=np.float64))
 
     def probs_array(self, x: np.ndarray) -> np.ndarray:
         """P(positive) for rows of features in ``names`` order."""
@@ -133,7 +133,7 @@ class TreeEnsemble:
     def probs(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
-        return self.probs_array(np.stack([self.vector(r) for r in rows]))
+        return self.probs_array(np.array([[r[n] for n in self.names] for r in rows], dtype=np.float64))
 
     def probs_array(self, x: np.ndarray) -> np.ndarray:
         """P(positive) for rows of features in ``names`` order."""
