@@ -11,7 +11,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from rag.answer.extractive import AnswererConfig, ExtractiveAnswerer
+from rag.answer.extractive import AnswererConfig
+from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from rag.answer.fitted import FittedAnswerer
+from rag.answer.model import load_answer_model
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
 from rag.errors import BadQuestionError, ConfigError
@@ -165,7 +168,8 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
     corpus = Corpus(store, cache_dir=cache_dir)
     retriever = HybridRetriever(corpus, emb)
-    extractive = ExtractiveAnswerer(corpus, AnswererConfig(), max_quotes=settings.max_quotes)
+    model = load_answer_model(known=CANDIDATE_FEATURES + QUESTION_FEATURES)
+    extractive = FittedAnswerer(corpus, model, AnswererConfig(), max_quotes=settings.max_quotes)
     answerer: Answerer = extractive
     if settings.llm_base_url:
         from rag.answer.generative import GenerativeAnswerer, OpenAICompatibleLLM

@@ -10,8 +10,7 @@ writes text of its own beyond a fixed frame: the answer is the quoted sentences.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -22,6 +21,7 @@ from rag.answer.question import (
     analyse_question,
     is_speech,
     leans_back,
+    same_particulars,
     type_fits,
 )
 from rag.retrieval.bm25 import idf
@@ -40,7 +40,10 @@ class Candidate:
     lex_ctx: float = 0.0
     fit: float = 0.0
     penalty: float = 0.0
-    score: float = 0.0
+    score: float = 0.0  # the hand-weighted score (the rule's order; a signal of the fitted model)
+    rank: int = -1  # position in the retrieved list; -1 for a neighbour added here
+    feats: dict[str, float] = field(default_factory=dict)
+    prob: float = 0.0  # the fitted ranker's P(this sentence holds the answer)
 
     @property
     def chunk(self) -> Chunk:
@@ -95,11 +98,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         q = analyse_question(question)
-        missing = [
-            e
-            for e in q.entities
-            if not any(all(self.corpus.knows_term(t) for t in form) for form in (e, *aliases(e)))
-        ]
+        missing = self.unknown_entities(q)
         if missing:
             names = ", ".join("“" + " ".join(e) + "”" for e in missing)
             return abstain(question, f"No article mentions {names}.")
@@ -110,15 +109,25 @@ class ExtractiveAnswerer:
             return abstain(question, None, confidence=cands[0].score)
         return self._compose(q, cands)
 
+    def unknown_entities(self, q: QuestionInfo) -> list[tuple[str, ...]]:
+        """Names the question turns on that no article uses (under any alias or close spelling)."""
+        return [e for e in q.entities if not any(all(self.known(t) for t in f) for f in (e, *aliases(e)))]
+
+    def known(self, token: str) -> bool:
+        return self.corpus.knows_term(token) or self.corpus.correct_term(token) is not None
+
     # -------------------------------------------------------------- scoring
     def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         """Candidate sentences (retrieved chunks and the chunk after each), best first."""
         cands: dict[str, Candidate] = {}
-        for h in hits[: self.config.candidates]:
+        for i, h in enumerate(hits[: self.config.candidates]):
             nxt = self.corpus.neighbour(h.chunk, 1)
             for chunk in (h.chunk, nxt):
                 if chunk is not None and chunk.chunk_id not in cands:
-                    cands[chunk.chunk_id] = Candidate(h if chunk is h.chunk else Hit(chunk, 0.0))
+                    own = chunk is h.chunk
+                    cands[chunk.chunk_id] = Candidate(h if own else Hit(chunk, 0.0), rank=i if own else -1)
+                elif chunk is h.chunk and cands[chunk.chunk_id].rank < 0:
+                    cands[chunk.chunk_id].rank = i
         vecs = self.corpus.vectors(list(cands)) if qvec is not None else {}
         weights = self._idf_weights(q)
         # Words no article uses (the question paraphrases) cannot be matched, so they don't
@@ -136,9 +145,10 @@ class ExtractiveAnswerer:
         return sorted(cands.values(), key=lambda c: -c.score)
 
     def _idf_weights(self, q: QuestionInfo) -> dict[str, float]:
-        """BM25 idf of each question token over the current corpus."""
+        """BM25 idf of each question token over the current corpus (a misspelt token is weighed
+        and matched as the vocabulary word it is closest to)."""
         n = max(len(self.corpus), 1)
-        return {t: idf(n, self.corpus.doc_freq(t)) for t in q.tokens}
+        return {c: idf(n, self.corpus.doc_freq(c)) for c in map(self.corpus.canonical, q.tokens)}
 
     def _article_tokens(self, article_id: str) -> frozenset[str]:
         return self.corpus.article_tokens(article_id)
@@ -236,7 +246,7 @@ class ExtractiveAnswerer:
             if best.score - c.score > cfg.other_within:
                 continue
             others += 1
-            if _same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
+            if same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
                 extra.append((c.chunk, "corroboration"))
             else:
                 for chunk, role in self._window(q, c, limit=2):
@@ -303,14 +313,3 @@ class ExtractiveAnswerer:
     @staticmethod
     def _similar(a: Candidate, b: Candidate, threshold: float) -> bool:
         return a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= threshold
-
-
-def _particulars(text: str) -> set[str]:
-    nums = {m.replace(",", "") for m in re.findall(r"\d[\d,.]*", text)}
-    return nums | {f"{m}-{d}" for m, d in dates_mentioned(text)}
-
-
-def _same_particulars(a: str, b: str) -> bool:
-    """Do two sentences state the same numbers and dates? ``("26 countries", "26 states")`` -> True."""
-    pa, pb = _particulars(a), _particulars(b)
-    return pa == pb or ((not pa or not pb) and not (pa ^ pb) - set())

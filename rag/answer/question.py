@@ -218,3 +218,14 @@ def is_speech(text: str) -> bool:
 def leans_back(text: str) -> bool:
     """Does a sentence open by pointing back ("He said...", "This...")? Then the one before is context."""
     return bool(_ANAPHOR.match(text))
+
+
+def _particulars(text: str) -> set[str]:
+    nums = {m.replace(",", "") for m in re.findall(r"\d[\d,.]*", text)}
+    return nums | {f"{m}-{d}" for m, d in dates_mentioned(text)}
+
+
+def same_particulars(a: str, b: str) -> bool:
+    """Do two sentences state the same numbers and dates? ``("26 countries", "26 states")`` -> True."""
+    pa, pb = _particulars(a), _particulars(b)
+    return pa == pb or ((not pa or not pb) and not (pa ^ pb) - set())

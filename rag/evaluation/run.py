@@ -65,7 +65,7 @@ def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
         "embedder": core["embedder"],
         "chunking": {"unit": "sentence", "min_words": MIN_WORDS, "max_words": MAX_WORDS},
         "retrieval": core["retrieval"],
-        "answerer": core["answerer"],
+        "answerer": core["answerer"],  # with the answer model's version and sha256
         "llm_model": s.llm_model if s.llm_base_url else None,
         "packages": versions,
     }
@@ -259,6 +259,10 @@ def write_outputs(
 def run_eval_cli(args: argparse.Namespace, settings: Settings) -> int:
     from rag.pipeline import build_pipeline
 
+    if getattr(args, "suite", "seeds") == "squad2-open":
+        from rag.evaluation.squad import run_suite_cli
+
+        return run_suite_cli(args)
     qpath = args.questions or PROJECT_ROOT / "eval" / "questions.jsonl"
     questions = load_questions(qpath)
     pipe = build_pipeline(settings)

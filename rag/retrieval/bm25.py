@@ -88,9 +88,12 @@ class BM25Index:
             out[rows] += idf(n, len(rows)) * term_score(tf, self.doc_len[rows], avg, self.k1, self.b)
         return out
 
-    def top(self, query_text: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``k`` best (id, score) pairs with a positive score; ``allowed`` masks documents."""
-        s = self.scores(tokenize(query_text))
+    def top(
+        self, query: str | Sequence[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best (id, score) pairs with a positive score for a query text (or its
+        tokens); ``allowed`` masks documents."""
+        s = self.scores(tokenize(query) if isinstance(query, str) else query)
         if allowed is not None:
             s = np.where(allowed, s, 0.0)
         k = min(k, int((s > 0).sum()))

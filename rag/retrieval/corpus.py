@@ -46,6 +46,8 @@ class Corpus:
         self._tokens: dict[str, frozenset[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._article_tokens: dict[str, frozenset[str]] = {}
+        self._corrections: dict[str, str | None] = {}
+        self._vocab_by_letter: dict[str, list[str]] = {}
         self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- sync
@@ -98,6 +100,8 @@ class Corpus:
         self._sentences = {}
         self._tokens = {}
         self._article_tokens = {}
+        self._corrections = {}
+        self._vocab_by_letter = {}
         self._vectors = {k: v for k, v in self._vectors.items() if k in chunks}
         self.generation = gen
         log.info(
@@ -171,6 +175,38 @@ class Corpus:
         i = bisect.bisect_left(self.vocab, head)
         return i < len(self.vocab) and self.vocab[i].startswith(head)
 
+    def correct_term(self, token: str, min_ratio: float = 84.0) -> str | None:
+        """The vocabulary word a misspelt token most likely stands for, or None.
+
+        Only for alphabetic tokens of 5+ letters that no chunk uses: the closest vocabulary
+        word (same first letter) by Levenshtein ratio (rapidfuzz), if at least ``min_ratio``:
+        ``correct_term("contri")`` -> ``"countri"``. Cached per corpus generation.
+        """
+        if len(token) < 5 or not token.isalpha() or self.bm25.doc_freq(token):
+            return None
+        with self._lock:
+            if token in self._corrections:
+                return self._corrections[token]
+            choices = self._vocab_by_letter.get(token[0])
+            if choices is None:
+                choices = [w for w in self.vocab if w[:1] == token[0] and len(w) >= 4 and w.isalpha()]
+                self._vocab_by_letter[token[0]] = choices
+        from rapidfuzz import fuzz, process
+
+        found = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=min_ratio)
+        fixed = found[0] if found else None
+        with self._lock:
+            if len(self._corrections) > 10_000:
+                self._corrections.clear()
+            self._corrections[token] = fixed
+        return fixed
+
+    def canonical(self, token: str) -> str:
+        """The index's spelling of a token: itself, or the word its typo stands for."""
+        if self.bm25.doc_freq(token):
+            return token
+        return self.correct_term(token) or token
+
     def chunk(self, chunk_id: str) -> Chunk | None:
         """A committed chunk by id (None: uncommitted, or newer than this view)."""
         return self.chunks.get(chunk_id)
@@ -188,8 +224,10 @@ class Corpus:
         return self.store.dense(vector, k, dr, n_hint=len(self.chunks))
 
     def lexical(self, text: str, k: int, dr: DateRange) -> list[tuple[str, float]]:
-        """The ``k`` best BM25 (chunk id, score) pairs for ``text``, within ``dr``."""
-        return self.bm25.top(text, k, self.date_mask(dr))
+        """The ``k`` best BM25 (chunk id, score) pairs for ``text``, within ``dr`` (a word no
+        chunk uses is looked up as the vocabulary word it is a typo of, if any)."""
+        tokens = [self.correct_term(t) or t for t in tokenize(text)]
+        return self.bm25.top(tokens, k, self.date_mask(dr))
 
     def date_mask(self, dr: DateRange) -> np.ndarray | None:
         if dr.is_open:

@@ -115,3 +115,14 @@ def test_an_empty_store_gives_an_empty_view(text):
     corpus.sync()
     assert corpus.articles == {} and len(corpus) == 0
     assert corpus.lexical(text or "anything", 3, DateRange()) == []
+
+
+def test_a_misspelt_word_is_matched_as_the_word_it_stands_for():
+    corpus = Corpus(FakeArticleStore([A, B]))
+    corpus.sync()
+    assert corpus.correct_term("countri") is None  # a known word is not "corrected"
+    assert corpus.correct_term("contri") == "countri"  # "contries" -> the stem of "countries"
+    assert corpus.canonical("contri") == "countri"
+    assert corpus.correct_term("zzzzzz") is None
+    assert corpus.correct_term("tru") is None  # too short to guess
+    assert corpus.lexical("contries pledged", 5, DateRange())[0][0].startswith("b:")
