@@ -211,7 +211,12 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
     emb = embedder_name(settings.embedder)  # the name only: status loads no model
     store = (
-        ChromaStore(url=settings.chroma_url, name=settings.collection, embedder_name=emb)
+        ChromaStore(
+            url=settings.chroma_url,
+            name=settings.collection,
+            embedder_name=emb,
+            timeout=settings.chroma_timeout,
+        )
         if settings.chroma_url
         else ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb)
     )
