@@ -42,6 +42,7 @@ from rag.errors import RagError
 from rag.evaluation.fit_models import SEED, TREES, fit_scorer, reliability
 from rag.evaluation.metrics import facts_present
 from rag.evaluation.squad import gold_in, load_squad_questions, open_pipeline, roc_auc
+from rag.pipeline import Pipeline
 from rag.types import Query
 
 
@@ -60,7 +61,7 @@ class Example:
     rule_ok: bool = True  # the hand-set rule would answer (best hand-weighted score high enough)
 
 
-def collect(pipe: Any, items: list[tuple[str, str, str, bool, Any]], progress: bool) -> list[Example]:
+def collect(pipe: Pipeline, items: list[tuple[str, str, str, bool, Any]], progress: bool) -> list[Example]:
     """Run retrieval and candidate signals for (qid, group, question, answerable, is_gold) items."""
     answerer = FittedAnswerer(pipe.corpus, None, max_quotes=pipe.settings.max_quotes)
     out = []

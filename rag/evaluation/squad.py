@@ -22,11 +22,15 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
 from rag.evaluation.metrics import mean, percentile
 from rag.types import Answer
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,9 @@ def index_dir(folder: Path, form: str, root: Path | None = None) -> Path:
     return (root or Path(tempfile.gettempdir())) / f"rag-squad-{form}-{key}"
 
 
-def open_pipeline(folder: Path, form: str = "articles", settings: Any = None, quiet: bool = True) -> Any:
+def open_pipeline(
+    folder: Path, form: str = "articles", settings: Settings | None = None, quiet: bool = True
+) -> Pipeline:
     """A pipeline over an index of the folder's articles (built on first use, then reused)."""
     from rag.config import load_settings
     from rag.pipeline import build_pipeline
