@@ -214,15 +214,18 @@ class ExtractiveAnswerer:
         return fit
 
     # -------------------------------------------------------------- compose
-    def _compose(self, q: QuestionInfo, cands: list[Candidate]) -> Answer:
+    def _compose(self, q: QuestionInfo, cands: list[Candidate], max_quotes: int | None = None) -> Answer:
+        """The answer from ranked candidates; ``max_quotes`` caps its answer quotes (default: this
+        answerer's own cap), other articles' reports aside."""
         cfg = self.config
+        cap = max_quotes or self.max_quotes
         best = cands[0]
-        quotes = self._window(q, best)
+        quotes = self._window(q, best, limit=cap)
         used = {c.chunk_id for c, _ in quotes}
 
         # A second, different answer when it scores about as well (e.g. two facts asked at once).
         for c in cands[1:]:
-            if len(quotes) >= self.max_quotes:
+            if len(quotes) >= cap:
                 break
             if c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
                 continue

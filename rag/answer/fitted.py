@@ -10,7 +10,6 @@ model's ``threshold`` and ``confident``), the hand-set rule must agree too.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 
 import numpy as np
@@ -72,14 +71,8 @@ class FittedAnswerer(ExtractiveAnswerer):
         if p < self.model.threshold or (p < self.model.confident and not rule_ok):
             return abstain(question, self.missing_reason(q, cands[0]), confidence=p)
         if not rule_ok:  # the model overrules the rule's refusal: quote only what it vouches for
-            return replace(self._single()._compose(q, cands), confidence=p)
+            return replace(self._compose(q, cands, max_quotes=1), confidence=p)
         return replace(self._compose(q, cands), confidence=p)
-
-    def _single(self) -> FittedAnswerer:
-        """This answerer quoting one answer sentence (its context and other reports aside)."""
-        one = copy.copy(self)
-        one.max_quotes = 1
-        return one
 
     def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         """The hand-set answerer's candidates with their signals, by P(holds the answer)."""

@@ -27,6 +27,11 @@ MODEL_VERSION = 1
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.json")
 
 
+def feature_vector(names: tuple[str, ...], feats: Mapping[str, float]) -> np.ndarray:
+    """The features in a model's order (a missing name is a bug in the caller: KeyError)."""
+    return np.array([feats[n] for n in names], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class LinearModel:
     """``sigmoid(((x - mean) / scale) @ coef + intercept)`` over features named ``names``."""
@@ -38,8 +43,7 @@ class LinearModel:
     intercept: float
 
     def vector(self, feats: Mapping[str, float]) -> np.ndarray:
-        """The features in this model's order (a missing name is a bug in the caller: KeyError)."""
-        return np.array([feats[n] for n in self.names], dtype=np.float64)
+        return feature_vector(self.names, feats)
 
     def logit(self, feats: Mapping[str, float]) -> float:
         x = (self.vector(feats) - self.mean) / self.scale
@@ -110,7 +114,7 @@ class TreeEnsemble:
     depth: int
 
     def vector(self, feats: Mapping[str, float]) -> np.ndarray:
-        return np.array([feats[n] for n in self.names], dtype=np.float64)
+        return feature_vector(self.names, feats)
 
     def __post_init__(self) -> None:
         # children interleaved (right, left) so one gather per level picks the branch taken
