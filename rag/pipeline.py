@@ -15,6 +15,7 @@ from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from rag.answer.fitted import FittedAnswerer
 from rag.answer.model import load_answer_model
+from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
 from rag.errors import BadQuestionError, ConfigError
@@ -75,6 +76,7 @@ class Pipeline:
         answer = self.answerer.answer(q, hits, query_vector=found.vector)
         t2 = time.perf_counter()
         answer = self.verifier.verify(answer)
+        answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
         timings.update(

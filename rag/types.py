@@ -200,6 +200,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """The exact answer inside the first answer quote: ``article.text[start:end] == text``."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"article_id": self.article_id, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
 class Answer:
     """The result of one question."""
 
@@ -213,6 +226,7 @@ class Answer:
     llm_error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for evaluation
+    answer_span: AnswerSpan | None = None  # the exact answer inside the first answer quote
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -225,6 +239,7 @@ class Answer:
             "unverified": list(self.unverified),
             "llm_error": self.llm_error,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "answer_span": self.answer_span.to_json() if self.answer_span else None,
         }
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
 from rag.evaluation.metrics import mean, percentile
+from rag.evaluation.span_metrics import span_scores, span_in_quote
 from rag.types import Answer
 
 if TYPE_CHECKING:
@@ -211,6 +212,8 @@ def run(pipe: Any, questions: Sequence[SquadQuestion], progress: bool = False) -
                 "confidence": a.confidence,
                 "latency_ms": a.timings_ms.get("total_ms", 0.0),
                 "verbatim": verbatim,
+                "gold": list(q.answers),
+                "span": span_in_quote(a),
             }
         )
     return records
@@ -241,7 +244,7 @@ def run_suite_cli(args: Any) -> int:
         return 2
     limit = getattr(args, "limit", 0) or 0
     records = run(pipe, questions[:limit] if limit else questions, progress=not args.quiet)
-    summary = score_records(records)
+    summary = {**score_records(records), **span_scores(records)}
     out = {"suite": "squad2-open", "data": str(data), "form": form, "summary": summary}
     print(json.dumps({**out, "by_title": by_title(records)}, indent=2))
     print(render_summary(summary))
@@ -263,5 +266,7 @@ def render_summary(s: dict[str, float]) -> str:
             f"overall                          {s['overall']:.1%}",
             f"AUC of confidence                {s['confidence_auc']:.3f}",
             f"latency p50 / p95 (ms)           {s['latency_p50_ms']:.1f} / {s['latency_p95_ms']:.1f}",
+            f"answer span exact / overlap      {s.get('answer_span_exact', 0):.1%} / "
+            f"{s.get('answer_span_overlap', 0):.1%} (span given {s.get('answer_span_given', 0):.1%})",
         ]
     )

@@ -131,6 +131,13 @@ class CitationModel(BaseModel):
     role: str = Field(description="answer | context | corroboration | other_report | other_context")
 
 
+class AnswerSpanModel(BaseModel):
+    article_id: str
+    start: int
+    end: int
+    text: str = Field(description="Verbatim: the article text at [start, end), inside the first answer quote")
+
+
 class AnswerResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -156,6 +163,7 @@ class AnswerResponse(BaseModel):
                     "unverified": [],
                     "llm_error": None,
                     "timings_ms": {"total_ms": 15.2},
+                    "answer_span": None,
                 }
             ]
         }
@@ -169,6 +177,11 @@ class AnswerResponse(BaseModel):
     unverified: list[str]
     llm_error: str | None
     timings_ms: dict[str, float]
+    answer_span: AnswerSpanModel | None = Field(
+        None,
+        description="For a question asking for a number, date, duration, person, place or organisation: "
+        "the exact answer inside the first answer quote (article offsets, verbatim text); null otherwise",
+    )
 
 
 class ContentPart(BaseModel):

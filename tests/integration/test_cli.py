@@ -120,3 +120,12 @@ def test_an_index_from_another_embedder_is_refused_then_rebuilt_by_ingest(tmp_pa
     assert st["needs_reindex"] is None and st["articles"] == 4
     r = rag("ask", "What did Trump rule out on Aug. 18?", "--json", data=d)
     assert r.returncode == 0 and "ground" in json.loads(r.stdout)["answer"]
+
+
+def test_ask_shows_the_answer_span_in_json_and_text(data):
+    q = "How many countries are ready to send troops or other support?"
+    r = rag("ask", "--json", q, data=data)
+    assert r.returncode == 0, r.stderr
+    assert "26" in json.loads(r.stdout.splitlines()[0])["answer_span"]["text"]
+    r = rag("ask", q, data=data)
+    assert r.returncode == 0 and "26" in r.stdout.split("Answer: “")[1].split("”")[0]

@@ -118,3 +118,68 @@ def test_chat_markdown_neutralises_a_hostile_quote_and_answer():
     out = _MD.render(md)
     assert not re.search(r"<(a|img|script|em)\b", out), out
     assert text[a:b] in _shown(md)
+
+
+# ------------------------------------------------------------------ issue 14: the answer span
+SPAN_TEXT = "Intro. The *budget* was $40 million (2025) for <b>the</b> bridge. End."
+SPAN_ART = Article("s1", dt.date(2025, 9, 4), SPAN_TEXT)
+SA, SB = SPAN_TEXT.index("The "), SPAN_TEXT.index(" End.")
+SPAN_CIT = Citation("s1", SPAN_ART.published, SPAN_TEXT[SA:SB], SA, SB)
+
+
+def _span_answer(span_text: str) -> Answer:
+    from rag.types import AnswerSpan
+
+    s = SPAN_TEXT.index(span_text)
+    sp = AnswerSpan("s1", s, s + len(span_text), span_text)
+    return Answer("How much was the budget?", f"{SPAN_CIT.quote} [1]", False, (SPAN_CIT,), answer_span=sp)
+
+
+@pytest.mark.parametrize("span_text", ["$40 million", "2025", "40", "budget", "bridge."])
+def test_chat_markdown_bolds_the_span_with_the_quote_s_own_characters(span_text):
+    md = format_markdown(_span_answer(span_text))
+    out = _MD.render(md)
+    shown = _shown(md)
+    # the quote still shows exactly, in the answer and in the sources list
+    assert shown.count(SPAN_CIT.quote) == 2, shown
+    strong = re.findall(r"<strong>(.*?)</strong>", out)
+    assert [html.unescape(s) for s in strong if s != "Sources"] == [span_text, span_text], out
+    assert not re.search(r"<(a|img|script|em)\b", out)
+
+
+def test_a_span_bold_would_not_render_is_left_plain_not_shown_as_asterisks():
+    from rag.types import AnswerSpan
+
+    # "**" between two letters and "$" cannot open strong emphasis (CommonMark's flanking rules)
+    text = "x$40y"
+    art = Article("t", dt.date(2025, 9, 4), text)
+    cit = Citation("t", art.published, text, 0, len(text))
+    ans = Answer("How much?", f"{text} [1]", False, (cit,), answer_span=AnswerSpan("t", 1, 3, "$4"))
+    md = format_markdown(ans)
+    assert "*" not in _shown(md) and _shown(md).count(text) == 2
+
+
+def test_text_and_json_carry_the_span():
+    ans = _span_answer("$40 million")
+    s = SPAN_TEXT.index("$40 million")
+    assert f"Answer: “$40 million” (s1, chars {s}-{s + 11})" in format_text(ans)
+    assert ans.to_json()["answer_span"] == {"article_id": "s1", "start": s, "end": s + 11, "text": "$40 million"}
+    assert Answer("q", "a", True).to_json()["answer_span"] is None
+
+
+def test_highlight_marks_the_span_inside_the_quote():
+    ans = _span_answer("$40 million")
+    out = highlight_html(SPAN_ART, SPAN_CIT, span=ans.answer_span)
+    s = SPAN_TEXT.index("$40 million")
+    assert f"<mark class='rag-span' data-start='{s}' data-end='{s + 11}'>$40 million</mark>" in out
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)).count(SPAN_CIT.quote) == 1
+    assert "&lt;b&gt;the&lt;/b&gt;" in out
+
+
+def test_custom_markers_replace_only_the_answerer_s_markers():
+    text = "Intro. See note [2] here. End."
+    art = Article("m", dt.date(2025, 9, 4), text)
+    a, b = text.index("See"), text.index(" End.")
+    cit = Citation("m", art.published, text[a:b], a, b)
+    md = format_markdown(Answer("q", f"{cit.quote} [1]", False, (cit,)), marker=lambda n: f"<x{n}>")
+    assert md.startswith("See note \\[2\\] here\\. <x1>")
