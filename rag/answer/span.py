@@ -71,9 +71,13 @@ _CAPRUN = re.compile(
     r"[A-ZÀ-Þ][\w’'.&-]*(?:(?:\s+(?:of|the|de|du|des|la|le|von|van|der|den|al|bin|y|and|for|on)){0,2}"
     r"\s+[A-ZÀ-Þ0-9][\w’'.&-]*)*"
 )
-_PLACE_LEAD = re.compile(r"\b(?:in|at|from|near|to|into|across|outside|inside|throughout)\s+(?:the\s+)?$", re.I)
+_PLACE_LEAD = re.compile(
+    r"\b(?:in|at|from|near|to|into|across|outside|inside|throughout)\s+(?:the\s+)?$", re.I
+)
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
-_DATE_HEAD = re.compile(r"\b(?:what|which|in what|in which)\s+(?:year|century|decade|month|day|date|era|period)\b", re.I)
+_DATE_HEAD = re.compile(
+    r"\b(?:what|which|in what|in which)\s+(?:year|century|decade|month|day|date|era|period)\b", re.I
+)
 _PLACE_HEAD = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:country|countries|city|cities|state|nation|region|province|town|"
     r"place|river|continent|island|capital|county|district|location|area|mountain|sea|ocean)\b",
@@ -85,7 +89,10 @@ _ORG_HEAD = re.compile(
     r"ministry|department|committee|council|outlet|channel|league)\b",
     re.I,
 )
-_NUM_HEAD = re.compile(r"\bhow (?:old|tall|high|wide|deep|heavy|far|big|large)\b|\bwhat (?:percentage|share|proportion|number|amount)\b", re.I)
+_NUM_HEAD = re.compile(
+    r"\bhow (?:old|tall|high|wide|deep|heavy|far|big|large)\b|\bwhat (?:percentage|share|proportion|number|amount)\b",
+    re.I,
+)
 _NOT_NAMES = frozenset(
     fold(w)
     for w in """i he she it they we you his her its their our this that these those there here then
@@ -184,7 +191,8 @@ def _name_runs(sentence: str, stype: str) -> list[_Cand]:
         while words and fold(words[0].group(0)).strip(".,;:’'") in STOPWORDS | _NOT_NAMES:
             words.pop(0)
         while words and (
-            fold(words[-1].group(0)).strip(".,;:’'") in STOPWORDS | _NOT_NAMES or not words[-1].group(0)[0].isupper()
+            fold(words[-1].group(0)).strip(".,;:’'") in STOPWORDS | _NOT_NAMES
+            or not words[-1].group(0)[0].isupper()
         ):
             words.pop()
         if not words:
@@ -231,7 +239,9 @@ def _split_known(sentence: str, c: _Cand, q_toks: set[str]) -> list[_Cand]:
             cur.pop(0)
         if cur:
             s, e = _trim(sentence, base + cur[0].start(), base + cur[-1].end())
-            pieces.append(_Cand(s, e, c.kind, c.prior - (0.1 if len(pieces) or len(cur) < len(words) else 0.0)))
+            pieces.append(
+                _Cand(s, e, c.kind, c.prior - (0.1 if len(pieces) or len(cur) < len(words) else 0.0))
+            )
         cur.clear()
 
     for w in words:
@@ -283,9 +293,9 @@ def best_span(question: str, sentence: str) -> tuple[int, int] | None:
     # the longest of overlapping candidates of the same standing: "Aug. 18, 2025" over "2025"
     best = max(cands, key=score)
     for c in cands:
-        if c.start <= best.start and c.end >= best.end and (c.end - c.start) > (best.end - best.start):
-            if score(c)[0] >= score(best)[0] - 0.35:
-                best = c
+        longer = c.start <= best.start and c.end >= best.end and (c.end - c.start) > (best.end - best.start)
+        if longer and score(c)[0] >= score(best)[0] - 0.35:
+            best = c
     return best.start, best.end
 
 

@@ -214,7 +214,16 @@ def as_baseline(summary: dict[str, Any], records: list[dict[str, Any]], fp: dict
     return {
         "summary": {k: v for k, v in summary.items() if k != "ragas"}
         | {f"ragas_{k}": v for k, v in summary.get("ragas", {}).items()},
-        "questions": {r["id"]: {"correct": r["correct"], "abstained": r["abstained"]} for r in records},
+        # the answer and confidence let the report show what changed, not only that it did
+        "questions": {
+            r["id"]: {
+                "correct": r["correct"],
+                "abstained": r["abstained"],
+                "answer": r["answer"],
+                "confidence": round(float(r["confidence"]), 4),
+            }
+            for r in records
+        },
         "fingerprint": fp,
     }
 
@@ -226,34 +235,17 @@ def write_outputs(
     fp: dict[str, Any],
     gate: GateResult | None,
     baseline: dict[str, Any] | None,
+    expect: dict[str, Any] | None = None,
 ) -> None:
-    from rag.evaluation.report import bar_chart_svg, histogram_svg, markdown_report
+    """``summary.json``, ``questions.jsonl`` and the report (``rag.evaluation.report``) in ``out``."""
+    from rag.evaluation.report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps({**summary, "fingerprint": fp}, indent=2) + "\n")
     with (out / "questions.jsonl").open("w") as f:
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    rate_keys = [
-        "answer_correct",
-        "abstain_accuracy",
-        "retrieval_hit_at_k",
-        "mrr",
-        "citation_verbatim",
-        "citation_precision",
-    ]
-    current = {k: float(summary[k]) for k in rate_keys}
-    current |= {f"ragas_{k}": float(v) for k, v in summary.get("ragas", {}).items()}
-    base = (
-        {k: float(v) for k, v in baseline["summary"].items() if isinstance(v, int | float)}
-        if baseline
-        else None
-    )
-    (out / "metrics.svg").write_text(
-        bar_chart_svg(current, base, "metrics (dark: this run, light: baseline)")
-    )
-    (out / "latency.svg").write_text(histogram_svg([r["latency_ms"] for r in records], "answer latency (ms)"))
-    (out / "report.md").write_text(markdown_report(summary, records, fp, gate))
+    write_report(out, summary, records, fp, gate, baseline, expect or {}, gate_settings()[0])
 
 
 def run_eval_cli(args: argparse.Namespace, settings: Settings) -> int:
@@ -289,8 +281,8 @@ def run_eval_cli(args: argparse.Namespace, settings: Settings) -> int:
     if gate is not None:
         print(render_table(gate))
     if args.out:
-        write_outputs(args.out, summary, records, fp, gate, baseline)
-        print(f"rag eval: wrote {args.out}/summary.json, questions.jsonl, report.md", file=sys.stderr)
+        write_outputs(args.out, summary, records, fp, gate, baseline, {q.qid: q.expect for q in questions})
+        print(f"rag eval: wrote {args.out}/report.html, report.md, charts, summary.json", file=sys.stderr)
     if args.update_baseline:
         target = args.baseline or PROJECT_ROOT / "eval" / "baseline.json"
         target.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
 from rag.evaluation.metrics import mean, percentile
-from rag.evaluation.span_metrics import span_scores, span_in_quote
+from rag.evaluation.span_metrics import span_in_quote, span_scores
 from rag.types import Answer
 
 if TYPE_CHECKING:

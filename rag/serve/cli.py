@@ -68,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run the labelled question set and score it")
     s.add_argument("--questions", type=Path, default=None, help="default: eval/questions.jsonl")
     s.add_argument(
-        "--out", type=Path, default=None, help="write summary.json, questions.jsonl, report.md here"
+        "--out",
+        type=Path,
+        default=None,
+        help="write report.html/.md, PNG charts, changes.json, summary.json, questions.jsonl here",
     )
     s.add_argument("--baseline", type=Path, default=None, help="compare with this baseline and gate on it")
     s.add_argument("--update-baseline", action="store_true", help="write the run as the new baseline")

@@ -99,9 +99,9 @@ def test_answer_span_has_article_offsets_and_verbatim_text():
 @settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(["How many?", "When was it?", "Who said it?", "Where is it?", "How long did it take?"]),
-    st.lists(st.sampled_from([*"Ab 19Z,.-$%’é\n", "March", " years", "Paris ", "the ", "of "]), max_size=30).map(
-        "".join
-    ),
+    st.lists(
+        st.sampled_from([*"Ab 19Z,.-$%’é\n", "March", " years", "Paris ", "the ", "of "]), max_size=30
+    ).map("".join),
 )
 def test_any_span_is_inside_the_sentence_and_non_empty(question, sentence):
     found = best_span(question, sentence)

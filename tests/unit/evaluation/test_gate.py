@@ -132,8 +132,16 @@ def test_gate_fails_and_names_flips_with_an_article_missing(tmp_path, seeds_dir)
     qs = [json.loads(x) for x in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
     lost = [q["id"] for q in qs if q["sources"] == [missing] and base[q["id"]]["correct"]]
     assert lost and all(qid in r.stdout for qid in lost)
-    for name in ("summary.json", "questions.jsonl", "report.md", "metrics.svg", "latency.svg"):
+    for name in ("summary.json", "questions.jsonl", "report.md", "report.html", "changes.json"):
         assert (out / name).exists()
+    for png in ("metrics.png", "calibration.png", "kinds.png", "latency.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    # the report names each lost question with its text and both answers
+    report = (out / "report.md").read_text()
+    assert "GATE FAILED" in report and all(f"### {qid}: newly wrong" in report for qid in lost)
+    changes = json.loads((out / "changes.json").read_text())
+    assert {c["id"] for c in changes["questions"]} >= set(lost)
+    assert all(c["baseline"]["answer"] != "(not recorded)" for c in changes["questions"])
     summary = json.loads((out / "summary.json").read_text())
     assert {
         "answer_correct",

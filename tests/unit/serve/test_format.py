@@ -163,7 +163,12 @@ def test_text_and_json_carry_the_span():
     ans = _span_answer("$40 million")
     s = SPAN_TEXT.index("$40 million")
     assert f"Answer: “$40 million” (s1, chars {s}-{s + 11})" in format_text(ans)
-    assert ans.to_json()["answer_span"] == {"article_id": "s1", "start": s, "end": s + 11, "text": "$40 million"}
+    assert ans.to_json()["answer_span"] == {
+        "article_id": "s1",
+        "start": s,
+        "end": s + 11,
+        "text": "$40 million",
+    }
     assert Answer("q", "a", True).to_json()["answer_span"] is None
 
 
