@@ -1,6 +1,5 @@
 """The exact answer span through the real pipeline, the HTTP API and the CLI (seeds index)."""
 
-
 import httpx
 import pytest
 
