@@ -274,7 +274,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
     if with_ui:
         import gradio as gr
 
-        from rag.serve.ui import CSS, build_ui
+        from rag.serve.ui import CSS, JS, build_ui
 
         auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
         app = gr.mount_gradio_app(
@@ -286,6 +286,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             if key
             else None,
             css=CSS,
+            js=JS,
             footer_links=[],
         )
     return app

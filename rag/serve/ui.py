@@ -7,8 +7,6 @@ using the exact offsets of the citation.
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import re
 from typing import Any
 
@@ -16,8 +14,9 @@ import gradio as gr
 
 from rag.errors import RagError
 from rag.protocols import AnswerService
-from rag.serve.format import format_markdown, highlight_html
-from rag.types import Citation, DateRange
+from rag.serve import ui_citations as cites
+from rag.serve.ui_citations import PLACEHOLDER_HTML, chat_markdown, source_html
+from rag.types import DateRange
 
 EXAMPLES = [
     "What did Trump rule out on Aug. 18?",
@@ -25,10 +24,8 @@ EXAMPLES = [
     "Which countries said they would not send troops into Ukraine?",
     "What did Trump tell CBS News on Sept. 3?",
 ]
-PLACEHOLDER_HTML = (
-    "<div class='rag-empty'>Ask a question: its sources appear here, with the quoted words highlighted.</div>"
-)
-CSS = """
+CSS = (
+    """
 #rag-source mark { background: #ffe066; padding: 0 2px; border-radius: 2px; }
 #rag-source .rag-article { font-family: Georgia, serif; line-height: 1.55; max-height: 520px; overflow-y: auto;
   border: 1px solid var(--border-color-primary); padding: 12px; border-radius: 8px; }
@@ -36,40 +33,16 @@ CSS = """
 #rag-source .rag-abstain, .rag-empty { padding: 12px; border-radius: 8px; background: var(--background-fill-secondary); }
 @media (max-width: 640px) { #rag-source .rag-article { max-height: 320px; } }
 """
+    + cites.CITE_CSS
+)
+JS = cites.CITE_JS
 
 
-def _choices(answer: dict[str, Any]) -> list[str]:
-    return [
-        f"[{i}] {c['article_id']} · {c['published']}"
-        + ("" if c["role"] == "answer" else f" ({c['role'].replace('_', ' ')})")
-        for i, c in enumerate(answer.get("citations", []), start=1)
-    ]
+_choices = cites.choices
 
 
 def build_ui(service: AnswerService) -> gr.Blocks:
     """The chat UI over the answer service (the same one the HTTP API calls)."""
-
-    def source_html(answer: dict[str, Any] | None, index: int) -> str:
-        if not answer:
-            return PLACEHOLDER_HTML
-        cites = answer.get("citations", [])
-        if not cites:
-            return f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>No quote is shown because no article says it.</div>"
-        c = cites[min(index, len(cites) - 1)]
-        art = service.article(c["article_id"])
-        if art is None:
-            return "<div class='rag-empty'>That article is no longer in the index.</div>"
-        cit = Citation(
-            c["article_id"],
-            dt.date.fromisoformat(c["published"]),
-            c["quote"],
-            c["start"],
-            c["end"],
-            c["role"],
-        )
-        excerpt = highlight_html(art, cit, context_chars=500)
-        full = highlight_html(art, cit).replace("id='rag-quote'", "")
-        return f"{excerpt}<details class='rag-full'><summary>Show the full article</summary>{full}</details>"
 
     def respond(
         message: str,
@@ -84,29 +57,45 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             ans = service.ask(message, date_range=dr)
         except RagError as e:
             gr.Warning(str(e))
-            return message, history, answers, gr.update(), gr.update()
+            return message, history, answers, gr.update(), gr.update(), gr.update()
         data: dict[str, Any] = ans.to_json()
         history += [
             {"role": "user", "content": message},
-            {"role": "assistant", "content": format_markdown(ans)},
+            {"role": "assistant", "content": chat_markdown(ans, len(answers))},
         ]
         answers = [*answers, data]
         choices = _choices(data)
         first = next((i for i, c in enumerate(ans.citations) if c.role == "answer"), 0)
         value = choices[first] if choices else None
-        return "", history, answers, gr.update(choices=choices, value=value), source_html(data, first)
+        shown = len(answers) - 1
+        return "", history, answers, gr.update(choices=choices, value=value), panel(data, first), shown
 
-    def show(choice: str | None, answers: list[dict[str, Any]]) -> str:
+    def panel(answer: dict[str, Any] | None, index: int) -> str:
+        return source_html(service.article, answer, index)
+
+    def show(choice: str | None, answers: list[dict[str, Any]], shown: int) -> str:
         if not answers:
             return PLACEHOLDER_HTML
         m = re.match(r"\[(\d+)\]", choice or "")
-        return source_html(answers[-1], int(m.group(1)) - 1 if m else 0)
+        return panel(answers[shown if 0 <= shown < len(answers) else -1], int(m.group(1)) - 1 if m else 0)
+
+    def pick_cite(value: str, answers: list[dict[str, Any]]):
+        radio, html_, k = cites.pick(service.article, value, answers)
+        return (
+            (gr.update(**radio) if radio else gr.update()),
+            html_ or gr.update(),
+            gr.update() if k is None else k,
+        )
+
+    def select_answer(answers: list[dict[str, Any]], evt: gr.SelectData):
+        return pick_cite(f"{cites.answer_of_message(evt.value)}:1", answers)
 
     def clear():
-        return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML
+        return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML, -1
 
     with gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo:
         answers = gr.State([])
+        shown = gr.State(-1)  # which answer the sources panel shows (the reader may click an earlier one)
         gr.Markdown(
             "## Newsroom Q&A\nAsk about the articles. Every quote is copied verbatim from its article and linked to "
             "the exact characters it came from; when the articles don't say, the assistant says so."
@@ -120,6 +109,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                     elem_id="rag-chat",
                     placeholder="Answers appear here, with numbered quotes.",
                     latex_delimiters=[],  # article text is data: "$$" in a quote is not LaTeX
+                    autoscroll=False,  # CITE_JS keeps a new answer's start in view, not its source list
                 )
                 with gr.Row():
                     box = gr.Textbox(
@@ -137,10 +127,12 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                 new = gr.Button("New chat", elem_id="rag-clear", size="sm")
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### Sources")
-                pick = gr.Radio(choices=[], label="Citations of the last answer", elem_id="rag-citations")
+                pick = gr.Radio(choices=[], label="Citations of the selected answer", elem_id="rag-citations")
                 source = gr.HTML(PLACEHOLDER_HTML, elem_id="rag-source")
+                cite_box = gr.Textbox(visible="hidden", elem_id="rag-cite-pick")  # "answer:n", set by CITE_JS
+                cite_go = gr.Button(visible="hidden", elem_id="rag-cite-go")
 
-        outputs = [box, chat, answers, pick, source]
+        outputs = [box, chat, answers, pick, source, shown]
         gr.on(
             [ask.click, box.submit],
             respond,
@@ -149,6 +141,8 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             concurrency_limit=4,
             api_visibility="private",
         )
-        pick.change(show, [pick, answers], source, api_visibility="private")
+        pick.input(show, [pick, answers, shown], source, api_visibility="private")
+        cite_go.click(pick_cite, [cite_box, answers], [pick, source, shown], api_visibility="private")
+        chat.select(select_answer, [answers], [pick, source, shown], api_visibility="private")
         new.click(clear, None, outputs, api_visibility="private")
     return demo

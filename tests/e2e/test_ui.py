@@ -206,3 +206,92 @@ def test_api_docs_render_offline(browser, server, path):
     violations = [m for m in console if "Content Security Policy" in m]
     assert all(any(u in m for u in allowed) for m in violations), violations
     page.close()
+
+
+# ------------------------------------------------------------------ issue 17: clickable citations
+def _in_view(page, selector):
+    return page.evaluate(
+        """(sel) => { const e = document.querySelector(sel); if (!e) return null;
+           const r = e.getBoundingClientRect();
+           return [r.top, r.bottom, r.left, r.right, window.innerHeight, window.innerWidth]; }""",
+        selector,
+    )
+
+
+def _marker_offsets(marker):
+    cls = marker.get_attribute("class")
+    return int(cls.split("rag-s")[1].split()[0]), int(cls.split("rag-e")[1].split()[0])
+
+
+def test_an_inline_citation_on_a_phone_opens_its_quote_in_view(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(server.url + "/", timeout=60_000)
+    ask(page, "How many countries are ready to send troops?")
+    markers = page.locator("#rag-chat .rag-cite")
+    markers.first.wait_for(timeout=60_000)
+    assert markers.count() >= 2
+    second = markers.nth(1)
+    # the hover shows the quote, as text: the title is the citation's own characters
+    title = second.get_attribute("title")
+    start, end = _marker_offsets(second)
+    assert title.startswith("[2] ") and len(title) > 20
+    second.click()
+    sel = f"#rag-quote[data-start='{start}'][data-end='{end}']"
+    page.wait_for_selector(sel, timeout=30_000)
+    page.wait_for_function(
+        """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+           return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+        arg=sel,
+        timeout=15_000,
+    )
+    top, bottom, left, right, height, width = _in_view(page, sel)
+    assert 0 <= top < bottom <= height and 0 <= left < right <= width + 1
+    shown = " ".join(page.locator(sel).inner_text().split())
+    assert title[4:] == shown or (title.endswith("…") and shown.startswith(title[4:-1]))
+    assert page.locator("#rag-citations input").nth(1).is_checked()
+    page.screenshot(path=str(ARTIFACTS / "ui-citation-phone.png"))
+
+    # [1] holds the answer span: a stronger mark inside the quote, "26" bold in the chat
+    markers.first.click()
+    page.wait_for_selector("#rag-quote mark.rag-span", timeout=30_000)
+    assert "26" in page.locator("#rag-quote mark.rag-span").inner_text()
+    assert "26" in page.locator("#rag-chat .message strong").first.inner_text()
+    page.close()
+
+
+def test_a_marker_of_an_earlier_answer_shows_that_answer_s_source(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "/", timeout=60_000)
+    ask(page, "What did Trump rule out on Aug. 18?")
+    page.locator("#rag-chat .rag-a0").first.wait_for(timeout=60_000)
+    ask(page, "How many countries are ready to send troops?")
+    page.locator("#rag-chat .rag-a1").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('#rag-citations').innerText.includes('[1]')", timeout=30_000
+    )
+    # the chat holds the new question in view instead of scrolling to the end of its sources
+    held = page.evaluate(
+        """() => { const rows = document.querySelectorAll('#rag-chat .user-row');
+           const q = rows[rows.length - 1].getBoundingClientRect();
+           const box = document.querySelector('#rag-chat .bubble-wrap').getBoundingClientRect();
+           return q.top >= box.top - 1 && q.top < box.bottom; }"""
+    )
+    assert held
+    earlier = page.locator("#rag-chat .rag-a0.rag-n2")
+    if earlier.count() == 0:  # the first answer has one citation: its [1] is the earlier source
+        earlier = page.locator("#rag-chat .rag-a0.rag-n1")
+    target = earlier.first
+    start, end = _marker_offsets(target)
+    target.scroll_into_view_if_needed()
+    target.click()
+    page.wait_for_selector(f"#rag-quote[data-start='{start}'][data-end='{end}']", timeout=30_000)
+    quote = page.locator("#rag-quote").inner_text()
+    assert quote.split()[0] in target.get_attribute("title")
+    # the citation list follows the clicked answer too
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#rag-citations label').length === n",
+        arg=page.locator("#rag-chat .rag-a0").count(),
+        timeout=15_000,
+    )
+    page.close()
