@@ -88,7 +88,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
         )
 
     def select_answer(answers: list[dict[str, Any]], evt: gr.SelectData):
-        return pick_cite(f"{cites.answer_of_message(evt.value)}:1", answers)
+        return pick_cite(cites.select_value(evt.value, answers), answers)
 
     def clear():
         return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML, -1

@@ -132,6 +132,15 @@ def answer_of_message(content: Any) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def select_value(content: Any, answers: list[dict[str, Any]]) -> str:
+    """The pick (``"answer:n"``) for a click on an answer's message: its first answer quote."""
+    k = answer_of_message(content)
+    if k is None or k >= len(answers):
+        return ""
+    roles = [c["role"] for c in answers[k].get("citations", [])]
+    return f"{k}:{roles.index('answer') + 1 if 'answer' in roles else 1}"
+
+
 def source_html(article_of: Callable[[str], Any], answer: dict[str, Any] | None, index: int) -> str:
     """The sources panel for citation ``index`` of an answer (its JSON): the article with the quote
     highlighted, the answer span marked inside it, and the full article on demand."""

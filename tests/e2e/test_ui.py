@@ -294,4 +294,15 @@ def test_a_marker_of_an_earlier_answer_shows_that_answer_s_source(browser, serve
         arg=page.locator("#rag-chat .rag-a0").count(),
         timeout=15_000,
     )
+    # a click on the later answer's text (not a marker) brings its first answer quote back
+    later = page.locator("#rag-chat .bot-row").nth(1).locator(".message").first
+    later.scroll_into_view_if_needed()
+    later.click(position={"x": 12, "y": 8})
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#rag-citations label').length === n",
+        arg=page.locator("#rag-chat .rag-a1").count(),
+        timeout=15_000,
+    )
+    first = page.locator("#rag-chat .rag-a1.rag-n1").first
+    page.wait_for_selector("#rag-quote[data-start='%d']" % _marker_offsets(first)[0], timeout=15_000)
     page.close()

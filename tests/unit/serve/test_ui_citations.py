@@ -2,7 +2,14 @@
 
 import datetime as dt
 
-from rag.serve.ui_citations import answer_of_message, chat_markdown, choices, parse_pick, pick
+from rag.serve.ui_citations import (
+    answer_of_message,
+    chat_markdown,
+    choices,
+    parse_pick,
+    pick,
+    select_value,
+)
 from rag.types import Answer, Article, Citation
 
 TEXT = 'Intro. He said "<img src=x onerror=alert(1)>" & left. End.'
@@ -35,3 +42,12 @@ def test_pick_shows_the_clicked_answer_s_citation():
     radio, html, k = pick({"a1": ART}.get, "1:1", answers)
     assert k == 1 and radio == {"choices": [], "value": None} and "no article says it" in html
     assert pick({"a1": ART}.get, "7:1", answers) == (None, None, None)
+
+
+def test_clicking_an_answer_selects_its_first_answer_quote_not_its_context():
+    ctx = Citation("a1", ART.published, TEXT[:6], 0, 6, "context")
+    two = Answer("q", f"{ctx.quote} [1] {CIT.quote} [2]", False, (ctx, CIT))
+    answers = [ANS.to_json(), two.to_json()]
+    assert select_value(chat_markdown(two, 1), answers) == "1:2"
+    assert select_value(chat_markdown(ANS, 0), answers) == "0:1"
+    assert select_value("no markers", answers) == "" and select_value(chat_markdown(ANS, 5), answers) == ""
