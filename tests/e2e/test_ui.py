@@ -304,5 +304,5 @@ def test_a_marker_of_an_earlier_answer_shows_that_answer_s_source(browser, serve
         timeout=15_000,
     )
     first = page.locator("#rag-chat .rag-a1.rag-n1").first
-    page.wait_for_selector("#rag-quote[data-start='%d']" % _marker_offsets(first)[0], timeout=15_000)
+    page.wait_for_selector(f"#rag-quote[data-start='{_marker_offsets(first)[0]}']", timeout=15_000)
     page.close()
