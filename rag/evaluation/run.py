@@ -59,8 +59,12 @@ def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
             versions[pkg] = None
     s: Settings = pipeline.settings
     core = pipeline.describe()
+    arts = pipeline.committed()
+    corpus = hashlib.sha256("\n".join(sorted(a.digest for a in arts.values())).encode()).hexdigest()[:16]
     return {
         "questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16],
+        # which articles were indexed: a run over another collection is a configuration change too
+        "corpus": {"articles": len(arts), "chunks": len(pipeline.chunks()), "sha": corpus},
         "prompts": prompts,
         "embedder": core["embedder"],
         "chunking": {"unit": "sentence", "min_words": MIN_WORDS, "max_words": MAX_WORDS},

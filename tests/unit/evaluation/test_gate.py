@@ -142,6 +142,7 @@ def test_gate_fails_and_names_flips_with_an_article_missing(tmp_path, seeds_dir)
     changes = json.loads((out / "changes.json").read_text())
     assert {c["id"] for c in changes["questions"]} >= set(lost)
     assert all(c["baseline"]["answer"] != "(not recorded)" for c in changes["questions"])
+    assert ["corpus.articles", 3, 2] in changes["config"]  # the fingerprint names the smaller index
     summary = json.loads((out / "summary.json").read_text())
     assert {
         "answer_correct",
