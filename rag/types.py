@@ -213,6 +213,7 @@ class Answer:
     llm_error: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for evaluation
+    rewritten_question: str | None = None  # the standalone question answered, when a follow-up was rewritten
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -225,7 +226,17 @@ class Answer:
             "unverified": list(self.unverified),
             "llm_error": self.llm_error,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "rewritten_question": self.rewritten_question,
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation: the question, the answer text, the quotes it cited."""
+
+    question: str
+    answer: str = ""
+    quotes: tuple[str, ...] = ()  # the answer's quotes, answering ones first
 
 
 @dataclass(frozen=True)

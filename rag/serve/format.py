@@ -52,6 +52,8 @@ def format_markdown(ans: Answer) -> str:
         out = f"**{escape_markdown(ans.answer)}**"
     else:
         out = "\n\n".join(escape_markdown(line) for line in ans.answer.split("\n"))
+    if ans.rewritten_question:  # a follow-up: say which standalone question was answered
+        out = f"_Answering: {escape_markdown(ans.rewritten_question)}_\n\n{out}"
     if ans.citations:
         out += "\n\n**Sources**\n"
         for i, c in enumerate(ans.citations, start=1):

@@ -16,6 +16,7 @@ import gradio as gr
 
 from rag.errors import RagError
 from rag.protocols import AnswerService
+from rag.serve.conversation import turns_from_answers
 from rag.serve.format import format_markdown, highlight_html
 from rag.types import Citation, DateRange
 
@@ -81,7 +82,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
         history = list(history or [])
         try:
             dr = DateRange.parse(date_from, date_to, ("From", "To"))
-            ans = service.ask(message, date_range=dr)
+            ans = service.ask(message, date_range=dr, history=turns_from_answers(answers))
         except RagError as e:
             gr.Warning(str(e))
             return message, history, answers, gr.update(), gr.update()
