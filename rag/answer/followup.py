@@ -85,7 +85,9 @@ def leans_on_history(question: str) -> str | None:
             return f"pronoun {w!r}"
         if w in NEUTER and not _expletive(words, i):
             return f"pronoun {w!r}"
-        if w in DEMONSTRATIVE and (i == len(words) - 1 or words[i + 1] in AUXILIARY):
+        if w in DEMONSTRATIVE and (
+            i == len(words) - 1 or words[i + 1] in AUXILIARY or words[i - 1] in AUXILIARY
+        ):
             return f"pronoun {w!r}"
     adverb = _ANAPHORIC_ADVERB.search(question)
     if adverb:
