@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from rag.text import MONTH_RE, STOPWORDS, dates_mentioned, fold, tokenize
-from rag.types import Turn
+from rag.types import Answer, Turn
 
 PERSONAL = frozenset("he she him his her hers himself herself".split())
 PLURAL = frozenset("they them their theirs themselves".split())
@@ -110,14 +110,19 @@ def _expletive(words: list[str], i: int) -> bool:
 def answer_phrase(question: str, quotes: Sequence[str]) -> str | None:
     """The words of the first quote that completes the question's last verb ("what did X rule out").
 
+    Only when the question ends on that verb (a particle and a date aside); None otherwise.
+
     ``answer_phrase("What did Trump rule out?", ["Trump said ... but ruled out deploying
     American ground forces."])`` -> ``"deploying American ground forces"``.
     """
     if not quotes:
         return None
-    wanted = [t for t in tokenize(question) if not t.isdigit()]
-    name_toks = {t for n in names(question) for t in tokenize(n)}
-    wanted = [t for t in wanted if t not in name_toks]
+    words = _WORD.findall(_DATE.sub(" ", question))
+    while words and fold(words[-1]) in _PARTICLE:
+        words.pop()
+    if not words or words[-1][0].isupper() or fold(words[-1]) in _FUNCTION:
+        return None  # the question does not end on its verb ("... about Putin's invitation to Moscow")
+    wanted = tokenize(words[-1])
     if not wanted:
         return None
     for quote in quotes:
@@ -173,11 +178,21 @@ def _antecedent(kind: str, prev: Turn) -> str | None:
         if fold(wh) in ("what", "which") and rest.split()[:1] and fold(rest.split()[0]) in AUXILIARY:
             return answer_phrase(prev.question, prev.quotes)
         return None
-    if asked_for_name and rest.split()[:1] and fold(rest.split()[0]) not in AUXILIARY and answer_names:
-        if kind == "plural" and len(answer_names) > 1:
+    if kind == "plural":  # "they": the several names a who/which question was answered with
+        if asked_for_name and len(answer_names) > 1:
             return ", ".join(answer_names[:-1]) + " and " + answer_names[-1]
-        return answer_names[0]
-    return q_names[0] if q_names else (answer_names[0] if answer_names else None)
+        return None
+    first = answer_names if asked_for_name else []
+    people = [n for n in [*first, *q_names, *answer_names] if _person_like(n)]
+    return people[0] if people else None
+
+
+def _person_like(name: str) -> bool:
+    """Could "he"/"she" stand for this name? Not an acronym ("U.S", "WSJ") nor led by a demonym ("European Pravda")."""
+    words = name.split()
+    return not any(w.isupper() or "." in w for w in words) and not fold(words[0]).endswith(
+        ("ean", "ian", "ish", "ese")
+    )
 
 
 def _replace_pronouns(question: str, prev: Turn) -> str:
@@ -215,8 +230,11 @@ def rule_rewrite(question: str, history: Sequence[Turn]) -> str:
     if ellipsis and not (core_words[:1] and core_words[0] in WH and not _ELLIPSIS.match(q)):
         topic = ellipsis.group("rest").strip()
         prev_names = names(prev.question)
-        if prev_names and not asked_for_name:
+        if prev_names and not asked_for_name and topic[:1].isupper():  # "What about Poland?": the last name
             return prev.question.replace(prev_names[-1], topic, 1)
+        noun = re.search(r"\b(?:the|a|an)\s+[a-z]+\b", prev.question)
+        if noun and re.match(r"(?i)(?:the|a|an)\s", topic):  # "And the press conference?": the first noun
+            return prev.question[: noun.start()] + topic + prev.question[noun.end() :]
         return f"{prev.question.rstrip('?').rstrip()}, and what about {topic}?"
     new = _replace_pronouns(q, prev)
     phrase = answer_phrase(prev.question, prev.quotes) if fold(wh) in ("what", "which") else None
@@ -256,6 +274,13 @@ def resolve_history(turns: Sequence[Turn]) -> list[Turn]:
     for t in turns:
         out.append(Turn(rule_rewrite(t.question, out), t.answer, t.quotes))
     return out
+
+
+def turn_of(answer: Answer) -> Turn:
+    """The turn an answer adds to its conversation: the question it answered, its text, its quotes
+    (answering ones first)."""
+    cites = sorted(answer.citations, key=lambda c: c.role != "answer")
+    return Turn(answer.rewritten_question or answer.question, answer.answer, tuple(c.quote for c in cites))
 
 
 class RuleRewriter:

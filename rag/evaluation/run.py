@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rag.answer.followup import turn_of
 from rag.config import PROJECT_ROOT, Settings
 from rag.evaluation.gate import DEFAULT_TOLERANCES, GateResult, compare, render_table
 from rag.evaluation.metrics import mean, overlaps
@@ -28,6 +29,7 @@ from rag.evaluation.questions import (
     summarize,
 )
 from rag.pipeline import Pipeline
+from rag.types import Turn
 
 RAGAS_K = 5
 
@@ -83,8 +85,11 @@ def run_eval(
         from tqdm import tqdm
 
         iterator = tqdm(questions, desc="eval", unit="question", file=sys.stderr)
+    history: dict[str, list[Turn]] = {}  # a conversation's earlier turns, with the answers given
     for q in iterator:
-        ans = pipeline.ask(q.question)
+        earlier = history.setdefault(q.conversation, []) if q.conversation else []
+        ans = pipeline.ask(q.question, history=earlier)
+        earlier.append(turn_of(ans))
         rec = score_question(q, ans, arts, span)
         rec["retrieved"] = list(ans.retrieved[:RAGAS_K])
         records.append(rec)

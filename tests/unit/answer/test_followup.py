@@ -163,3 +163,26 @@ def test_llm_is_not_called_for_a_standalone_question():
     llm = FakeLLM("ignored?")
     assert LLMRewriter(llm).rewrite("Who is Macron?", [RULE_OUT]) == "Who is Macron?"
     assert llm.calls == 0
+
+
+def test_he_is_a_person_the_answer_named_not_an_acronym():
+    envoy = Turn(
+        "Who is the U.S. special envoy who attended the Paris talks?",
+        "",
+        ("According to European Pravda, U.S. special envoy Steve Witkoff also attended the talks.",),
+    )
+    assert rule_rewrite("When did he leave?", [envoy]) == "When did Steve Witkoff leave?"
+
+
+def test_ellipsis_with_a_noun_replaces_the_first_noun():
+    summit = Turn("When will the summit start, according to BFM TV?")
+    assert rule_rewrite("And the press conference?", [summit]) == (
+        "When will the press conference start, according to BFM TV?"
+    )
+
+
+def test_answer_phrase_needs_the_question_to_end_on_its_verb():
+    assert (
+        answer_phrase("What did Zelensky say about the invitation to Moscow?", ["He was invited to Moscow."])
+        is None
+    )
