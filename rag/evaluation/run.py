@@ -34,8 +34,11 @@ from rag.types import Turn
 RAGAS_K = 5
 
 
-def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
-    """What this run's answers depend on; two runs with equal fingerprints should agree."""
+def fingerprint(pipeline: Pipeline, questions_path: Path | None) -> dict[str, Any]:
+    """What this run's answers depend on; two runs with equal fingerprints should agree.
+
+    Without ``questions_path`` (a server recording feedback) there is no ``questions_sha``.
+    """
     from rag.text import MAX_WORDS, MIN_WORDS
 
     prompts = {}
@@ -61,8 +64,12 @@ def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
             versions[pkg] = None
     s: Settings = pipeline.settings
     core = pipeline.describe()
-    return {
-        "questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16],
+    qsha = (
+        {"questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16]}
+        if questions_path
+        else {}
+    )
+    return qsha | {
         "prompts": prompts,
         "embedder": core["embedder"],
         "chunking": {"unit": "sentence", "min_words": MIN_WORDS, "max_words": MAX_WORDS},

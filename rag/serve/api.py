@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
 from rag.pipeline import Pipeline
+from rag.serve.feedback import FeedbackStore
+from rag.serve.feedback_api import feedback_router
 from rag.serve.guards import LoginThrottle, SecurityHeaders
 from rag.serve.middleware import (
     MAX_BODY_BYTES,
@@ -152,6 +154,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         return JSONResponse(ans.to_json())  # already the documented shape: skip re-validating it
 
     v1.include_router(openai_router(service, errors))
+    feedback = FeedbackStore(settings.feedback_file)
+    v1.include_router(feedback_router(service, feedback, errors))
 
     @v1.get(
         "/articles",
@@ -231,7 +235,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
         app = gr.mount_gradio_app(
             app,
-            build_ui(service),
+            build_ui(service, feedback),
             path="/",
             auth=auth,
             auth_message="Enter any user name and the API key (RAG_API_KEY) as the password."

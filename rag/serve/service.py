@@ -62,6 +62,16 @@ class Service:
             lambda: self.ask(question, top_k, date_range, history), limiter=self.limiter
         )
 
+    def fingerprint(self) -> dict[str, object]:
+        """The configuration fingerprint of the answers given (the eval's, without a question file)."""
+        if self._fingerprint is None:
+            from rag.evaluation.run import fingerprint
+
+            self._fingerprint = fingerprint(self._ready_pipeline(), None)
+        return self._fingerprint
+
+    _fingerprint: dict[str, object] | None = None
+
     def article(self, article_id: str) -> Article | None:
         """The committed text of an article (what citation offsets index), or None."""
         return self._ready_pipeline().article(article_id)

@@ -17,6 +17,8 @@ import gradio as gr
 from rag.errors import RagError
 from rag.protocols import AnswerService
 from rag.serve.conversation import turns_from_answers
+from rag.serve.feedback import FeedbackStore
+from rag.serve.feedback_ui import attach_feedback
 from rag.serve.format import format_markdown, highlight_html
 from rag.types import Citation, DateRange
 
@@ -47,7 +49,7 @@ def _choices(answer: dict[str, Any]) -> list[str]:
     ]
 
 
-def build_ui(service: AnswerService) -> gr.Blocks:
+def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The chat UI over the answer service (the same one the HTTP API calls)."""
 
     def source_html(answer: dict[str, Any] | None, index: int) -> str:
@@ -134,6 +136,8 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                 with gr.Accordion("Filter by publication date", open=False), gr.Row():
                     date_from = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="rag-from", max_lines=1)
                     date_to = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="rag-to", max_lines=1)
+                if feedback is not None:
+                    attach_feedback(chat, answers, service, feedback)
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
                 new = gr.Button("New chat", elem_id="rag-clear", size="sm")
             with gr.Column(scale=2, min_width=300):
