@@ -63,7 +63,7 @@ def attach_feedback(
     last = gr.State(None)
     with gr.Row():
         comment = gr.Textbox(
-            placeholder="Optional: a comment on your last 👍/👎",
+            placeholder="Optional: a comment on your last rating (thumbs up/down under an answer)",
             show_label=False,
             scale=5,
             max_lines=3,
@@ -82,11 +82,11 @@ def attach_feedback(
         except RagError as e:
             gr.Warning(str(e))
             return gr.update(), ""
-        return fid, f"Rating saved ({'👍' if rating == 'up' else '👎'}). Add a comment below if you like."
+        return fid, f"Rating saved (thumbs {rating}). Add a comment below if you like."
 
     def on_comment(text: str, fid: int | None) -> tuple[str, str]:
         if fid is None:
-            gr.Warning("Rate an answer with 👍 or 👎 first; the comment is added to that rating.")
+            gr.Warning("Rate an answer with thumbs up or down first; the comment is added to that rating.")
             return text, ""
         try:
             store.set_comment(fid, text)
