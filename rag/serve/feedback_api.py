@@ -7,7 +7,6 @@ stored (``rag.serve.feedback``), so an export never holds a quote the articles d
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -70,7 +69,7 @@ def to_answer(rated: RatedAnswer, service: AnswerService) -> Answer:
                 "send the citations exactly as the API returned them"
             )
         cites.append(
-            Citation(c.article_id, dt.date.fromisoformat(c.published), c.quote, c.start, c.end, c.role)
+            Citation(c.article_id, art.published, c.quote, c.start, c.end, c.role)  # the article's own date
         )
     return Answer(
         rated.question,
