@@ -16,6 +16,7 @@ import gradio as gr
 
 from rag.errors import RagError
 from rag.protocols import AnswerService
+from rag.serve.chat_tools import export_button, wire_chat_tools
 from rag.serve.conversation import turns_from_answers
 from rag.serve.feedback import FeedbackStore
 from rag.serve.feedback_ui import attach_feedback
@@ -123,6 +124,7 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
                     elem_id="rag-chat",
                     placeholder="Answers appear here, with numbered quotes.",
                     latex_delimiters=[],  # article text is data: "$$" in a quote is not LaTeX
+                    editable="user",  # edit a question: it is asked again (rag.serve.chat_tools)
                 )
                 with gr.Row():
                     box = gr.Textbox(
@@ -139,7 +141,9 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
                 if feedback is not None:
                     attach_feedback(chat, answers, service, feedback)
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
-                new = gr.Button("New chat", elem_id="rag-clear", size="sm")
+                with gr.Row():
+                    new = gr.Button("New chat", elem_id="rag-clear", size="sm")
+                    export = export_button()
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### Sources")
                 pick = gr.Radio(choices=[], label="Citations of the last answer", elem_id="rag-citations")
@@ -153,6 +157,9 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
             outputs,
             concurrency_limit=4,
             api_visibility="private",
+        )
+        wire_chat_tools(
+            chat, box, answers, export, respond, [box, chat, date_from, date_to, answers], outputs
         )
         pick.change(show, [pick, answers], source, api_visibility="private")
         new.click(clear, None, outputs, api_visibility="private")

@@ -80,3 +80,39 @@ def test_follow_up_is_answered_from_the_air_support_sentence_and_rated_down(brow
     assert rows[0]["comment"] == "I wanted only the air support sentence"
     assert rows[0]["rewritten_question"].startswith("What did Trump offer instead of")
     assert any("air support" in c["quote"] for c in rows[0]["citations"])
+
+
+def test_regenerate_edit_and_export(browser, served):
+    server, _ = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(server.url + "/", timeout=60_000)
+    ask(page, "What did Trump rule out on Aug. 18?")
+    page.wait_for_function("document.querySelector('#rag-chat').innerText.includes('ground')", timeout=60_000)
+    ask(page, "What did he offer instead?")
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('Answering:')", timeout=60_000
+    )
+
+    page.get_by_role("button", name="Retry").last.click()  # regenerate: asked again, with the same history
+    page.wait_for_timeout(1500)
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('Answering:')", timeout=60_000
+    )
+    text = page.locator("#rag-chat").inner_text()
+    assert text.count("What did he offer instead?") == 1 and text.count("Answering:") == 1
+
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("#rag-export").click()
+    md = Path(download.value.path()).read_text(encoding="utf-8")
+    assert md.startswith("# Conversation") and "## 2. What did he offer instead" in md
+    assert "_Answering: What did Trump offer instead of" in md and "air support" in md and "> " in md
+
+    page.get_by_role("button", name="Edit").first.click()  # edit the first question: the rest is dropped
+    page.locator("#rag-chat textarea").first.fill("How many countries are ready to send troops?")
+    page.get_by_role("button", name="Submit").first.click()
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('26 countries')", timeout=60_000
+    )
+    text = page.locator("#rag-chat").inner_text()
+    assert "What did he offer instead?" not in text and "rule out" not in text
+    page.close()
