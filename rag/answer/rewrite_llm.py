@@ -2,7 +2,7 @@
 
 The model sees the previous question, its answer's quotes and the follow-up, and returns one
 standalone question. Its output is used only if it is one line, ends with "?", is not longer
-than ``MAX_CHARS`` and keeps every name and number of the follow-up (``keeps_names``); otherwise,
+than ``MAX_CHARS`` and keeps every name, number and content word of the follow-up; otherwise,
 or if the call fails in any way, the rule rewrite is used. Conversation text (earlier answers
 and quotes) is data in the prompt, fenced and labelled as such.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rag.answer.followup import keeps_names, leans_on_history, resolve_history, rule_rewrite
 from rag.answer.generative import LLM
+from rag.text import tokenize
 from rag.types import Turn
 
 MAX_CHARS = 300
@@ -36,13 +37,16 @@ def llm_prompt(question: str, prev: Turn) -> str:
 def accept_llm_rewrite(question: str, output: str) -> str | None:
     """The model's rewrite if it passes the checks, else None.
 
-    ``accept_llm_rewrite("What about Italy?", "What role will Italy play?")`` -> the same string;
-    a rewrite that drops "Italy", spans two lines or does not end with "?" -> None.
+    It must keep every name and number (``keeps_names``) and every content word (stemmed) of the
+    follow-up. ``accept_llm_rewrite("What about Italy?", "What role will Italy play?")`` -> the same
+    string; a rewrite that drops "Italy" or "offer", spans two lines or does not end with "?" -> None.
     """
     text = output.strip().strip('"“”').strip()
     if not text or "\n" in text or len(text) > MAX_CHARS or not text.endswith("?"):
         return None
-    return text if keeps_names(question, text) else None
+    if not keeps_names(question, text) or not set(tokenize(question)) <= set(tokenize(text)):
+        return None  # a name, a number or a content word of the follow-up was lost
+    return text
 
 
 class LLMRewriter:

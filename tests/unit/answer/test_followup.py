@@ -134,17 +134,20 @@ class FakeLLM:
 
 
 def test_llm_rewrite_is_used_when_it_keeps_the_names():
-    llm = FakeLLM("What did Trump offer in place of ground troops on Aug. 18?")
-    assert (
-        LLMRewriter(llm)
-        .rewrite("What did he offer instead?", [RULE_OUT])
-        .startswith("What did Trump offer in place")
-    )
+    llm = FakeLLM("What did Trump offer instead of ground troops on Aug. 18?")
+    assert LLMRewriter(llm).rewrite("What did he offer instead?", [RULE_OUT]) == llm.reply
 
 
 @pytest.mark.parametrize(
     "reply",
-    ["What did Macron say?\nAnd more?", "Tell me a joke", "", "x" * 400 + "?", ValueError("down")],
+    [
+        "What did Macron say?\nAnd more?",
+        "Tell me a joke",
+        "",
+        "x" * 400 + "?",
+        "What did Trump give in place of ground troops?",  # lost "offer" and "instead"
+        ValueError("down"),
+    ],
 )
 def test_llm_rewrite_falls_back_on_the_rules(reply):
     got = LLMRewriter(FakeLLM(reply)).rewrite("What did he offer instead?", [RULE_OUT])
