@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         description="Where the int8 ONNX model is built at set-up",
     )
 
+    feedback_path: Path | None = Field(
+        default=None, description="SQLite file of answer ratings; default RAG_DATA_DIR/feedback.sqlite3"
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=1, le=65535)
     api_key: SecretStr | None = None
@@ -60,6 +64,11 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(default=60.0, gt=0)
+
+    @property
+    def feedback_file(self) -> Path:
+        """Where ratings are stored: ``feedback_path``, else beside the embedded index."""
+        return self.feedback_path or self.data_dir / "feedback.sqlite3"
 
     @field_validator("chroma_url", "llm_base_url")
     @classmethod

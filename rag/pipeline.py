@@ -6,14 +6,15 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
 from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from rag.answer.fitted import FittedAnswerer
+from rag.answer.followup import RuleRewriter
 from rag.answer.model import load_answer_model
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
@@ -23,11 +24,11 @@ from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
 from rag.index.store import ChromaStore
-from rag.protocols import Answerer, Embedder, Retriever
+from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
 from rag.text.tokens import warm_up as warm_stemmer
-from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, check_top_k
+from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Pipeline:
     retriever: Retriever
     answerer: Answerer
     verifier: CitationVerifier
+    rewriter: QuestionRewriter = field(default_factory=RuleRewriter)
 
     @property
     def mode(self) -> str:
@@ -63,10 +65,22 @@ class Pipeline:
             raise BadQuestionError(f"question is {len(q)} characters, over the limit of {limit}: shorten it")
         return q
 
-    def ask(self, question: str, top_k: int | None = None, date_range: DateRange | None = None) -> Answer:
-        """Answer one question with verified quotes (or abstain)."""
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        date_range: DateRange | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        """Answer one question with verified quotes (or abstain).
+
+        With ``history`` (earlier turns, oldest first) a follow-up is first rewritten into a
+        standalone question (``rewriter``); that question is answered and returned as
+        ``rewritten_question``, while ``question`` stays the asker's words.
+        """
         t0 = time.perf_counter()
-        q = self.check_question(question)
+        asked = self.check_question(question)
+        q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         k = check_top_k(top_k if top_k is not None else self.settings.top_k)
         self.corpus.sync()
         query = Query(q, top_k=k, date_range=date_range or DateRange())
@@ -85,7 +99,13 @@ class Pipeline:
             verify_ms=(t3 - t2) * 1e3,
             total_ms=(t3 - t0) * 1e3,
         )
-        return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
+        return replace(
+            answer,
+            question=asked,
+            timings_ms=timings,
+            retrieved=tuple(h.chunk.chunk_id for h in hits),
+            rewritten_question=q if q != asked else None,
+        )
 
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
@@ -189,4 +209,9 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
             llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
         )
     verifier = CitationVerifier(corpus.article)
-    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier)
+    rewriter: QuestionRewriter = RuleRewriter()
+    if settings.llm_base_url:
+        from rag.answer.rewrite_llm import LLMRewriter
+
+        rewriter = LLMRewriter(llm)
+    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter)

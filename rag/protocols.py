@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, Query, Retrieval
+from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, Query, Retrieval, Turn
 
 
 class Embedder(Protocol):
@@ -81,13 +81,31 @@ class Answerer(Protocol):
     def describe(self) -> dict[str, object]: ...
 
 
+class QuestionRewriter(Protocol):
+    """A follow-up question made standalone from the earlier turns (oldest first); unchanged if it is."""
+
+    name: str
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str: ...
+
+
 class AnswerService(Protocol):
     """What the HTTP routes and the chat call: answers and the article collection, nothing deeper."""
 
-    def ask(self, question: str, top_k: int | None = None, date_range: DateRange | None = None) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        date_range: DateRange | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer: ...
 
     async def ask_async(
-        self, question: str, top_k: int | None = None, date_range: DateRange | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        date_range: DateRange | None = None,
+        history: Sequence[Turn] = (),
     ) -> Answer: ...
 
     def article(self, article_id: str) -> Article | None: ...
@@ -95,3 +113,5 @@ class AnswerService(Protocol):
     def list_articles(self) -> list[ArticleInfo]: ...
 
     def health(self) -> dict[str, object]: ...
+
+    def fingerprint(self) -> dict[str, object]: ...

@@ -227,6 +227,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     retrieved: tuple[str, ...] = ()  # chunk ids in rank order, for evaluation
     answer_span: AnswerSpan | None = None  # the exact answer inside the first answer quote
+    rewritten_question: str | None = None  # the standalone question answered, when a follow-up was rewritten
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -240,7 +241,17 @@ class Answer:
             "llm_error": self.llm_error,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "answer_span": self.answer_span.to_json() if self.answer_span else None,
+            "rewritten_question": self.rewritten_question,
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation: the question, the answer text, the quotes it cited."""
+
+    question: str
+    answer: str = ""
+    quotes: tuple[str, ...] = ()  # the answer's quotes, answering ones first
 
 
 @dataclass(frozen=True)

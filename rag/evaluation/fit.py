@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                 (lambda text, ex=q.expect: facts_present(text, ex[:1])),
             )
             for q in lq
+            if not q.conversation  # a follow-up asked alone is not its question: conversations stay out
         ]
         exs += collect(spipe, sitems, progress=False)
         data_info.append(

@@ -29,12 +29,15 @@ class LabelledQuestion:
     sources: tuple[str, ...]
     evidence: tuple[str, ...]
     kind: str = ""
+    conversation: str = ""  # questions sharing an id are one conversation, asked in file order
+    turn: int = 0  # 1, 2, ... within its conversation; earlier turns are its history
 
 
 def load_questions(path: Path) -> list[LabelledQuestion]:
     """Parse and validate a question file; errors name the line and the field."""
     out: list[LabelledQuestion] = []
     seen: set[str] = set()
+    turns: dict[str, int] = {}
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -48,6 +51,13 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
         if d["id"] in seen:
             raise RagError(f"{path}:{n}: duplicate id {d['id']!r}")
         seen.add(d["id"])
+        conv, turn = str(d.get("conversation", "")), d.get("turn", 0)
+        if conv and turn != turns.get(conv, 0) + 1:
+            raise RagError(
+                f"{path}:{n}: conversation {conv!r} turn {turn!r} should be {turns.get(conv, 0) + 1}: "
+                "list a conversation's turns in order, numbered from 1"
+            )
+        turns[conv] = turn
         out.append(
             LabelledQuestion(
                 str(d["id"]),
@@ -57,6 +67,8 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
                 tuple(d["sources"]),
                 tuple(d["evidence"]),
                 str(d.get("kind", "")),
+                conv,
+                int(turn) if conv else 0,
             )
         )
     return out
@@ -121,6 +133,9 @@ def score_question(
         "latency_ms": a.timings_ms.get("total_ms", 0.0),
         "mode": a.mode,
         "unverified": list(a.unverified),
+        "conversation": q.conversation,
+        "turn": q.turn,
+        "rewritten_question": a.rewritten_question,
     }
 
 
@@ -135,6 +150,8 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, float]:
     - ``citation_verbatim``: share of all citations whose quote is the article text at its offsets (must be 1.0).
     - ``citation_precision``: share of answer citations that overlap labelled evidence or contain the expected fact.
     - ``latency_p50_ms`` / ``latency_p95_ms``: end-to-end answer time.
+    - ``followup_correct``: share of follow-up turns (turn 2+ of a conversation) scored correct
+      (present only when the set has conversations).
     """
     rs = list(records)
     ans = [r for r in rs if r["answerable"]]
@@ -142,6 +159,7 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, float]:
     verbatim = [v for r in rs for v in r["citation_verbatim"]]
     precise = [p for r in ans for p in r["citation_precise"]]
     lat = [r["latency_ms"] for r in rs]
+    follow = [r for r in rs if r.get("turn", 0) > 1]
     return {
         "questions": len(rs),
         "answer_correct": mean([1.0 if r["correct"] else 0.0 for r in ans]),
@@ -153,4 +171,4 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, float]:
         "citation_precision": mean([1.0 if p else 0.0 for p in precise]),
         "latency_p50_ms": percentile(lat, 50),
         "latency_p95_ms": percentile(lat, 95),
-    }
+    } | ({"followup_correct": mean([1.0 if r["correct"] else 0.0 for r in follow])} if follow else {})

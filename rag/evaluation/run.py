@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from rag.answer.followup import turn_of
 from rag.config import PROJECT_ROOT, Settings
 from rag.evaluation.gate import DEFAULT_TOLERANCES, GateResult, compare, render_table
 from rag.evaluation.metrics import mean, overlaps
@@ -28,12 +29,16 @@ from rag.evaluation.questions import (
     summarize,
 )
 from rag.pipeline import Pipeline
+from rag.types import Turn
 
 RAGAS_K = 5
 
 
-def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
-    """What this run's answers depend on; two runs with equal fingerprints should agree."""
+def fingerprint(pipeline: Pipeline, questions_path: Path | None) -> dict[str, Any]:
+    """What this run's answers depend on; two runs with equal fingerprints should agree.
+
+    Without ``questions_path`` (a server recording feedback) there is no ``questions_sha``.
+    """
     from rag.text import MAX_WORDS, MIN_WORDS
 
     prompts = {}
@@ -61,8 +66,12 @@ def fingerprint(pipeline: Pipeline, questions_path: Path) -> dict[str, Any]:
     core = pipeline.describe()
     arts = pipeline.committed()
     corpus = hashlib.sha256("\n".join(sorted(a.digest for a in arts.values())).encode()).hexdigest()[:16]
-    return {
-        "questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16],
+    qsha = (
+        {"questions_sha": hashlib.sha256(questions_path.read_bytes()).hexdigest()[:16]}
+        if questions_path
+        else {}
+    )
+    return qsha | {
         # which articles were indexed: a run over another collection is a configuration change too
         "corpus": {"articles": len(arts), "chunks": len(pipeline.chunks()), "sha": corpus},
         "prompts": prompts,
@@ -87,8 +96,11 @@ def run_eval(
         from tqdm import tqdm
 
         iterator = tqdm(questions, desc="eval", unit="question", file=sys.stderr)
+    history: dict[str, list[Turn]] = {}  # a conversation's earlier turns, with the answers given
     for q in iterator:
-        ans = pipeline.ask(q.question)
+        earlier = history.setdefault(q.conversation, []) if q.conversation else []
+        ans = pipeline.ask(q.question, history=earlier)
+        earlier.append(turn_of(ans))
         rec = score_question(q, ans, arts, span)
         rec["retrieved"] = list(ans.retrieved[:RAGAS_K])
         records.append(rec)

@@ -7,11 +7,7 @@ OpenAI's shape (``rag.serve.middleware``) and never a bare 500.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,14 +17,15 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
 from rag.pipeline import Pipeline
-from rag.serve.format import format_markdown
+from rag.serve.feedback import FeedbackStore
+from rag.serve.feedback_api import feedback_router
 from rag.serve.guards import LoginThrottle, SecurityHeaders
 from rag.serve.middleware import (
     MAX_BODY_BYTES,
@@ -38,12 +35,12 @@ from rag.serve.middleware import (
     error_response,
     validation_message,
 )
+from rag.serve.openai_api import openai_router
 from rag.serve.schemas import (
     AnswerRequest,
     AnswerResponse,
     ArticleModel,
     ArticleSummary,
-    ChatRequest,
     ErrorResponse,
     Health,
 )
@@ -153,53 +150,12 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         responses=errors(400, 401, 413, 422, 500, 503),
     )
     async def answer(req: AnswerRequest) -> JSONResponse:
-        ans = await service.ask_async(req.question, req.top_k, req.date_range())
+        ans = await service.ask_async(req.question, req.top_k, req.date_range(), req.turns())
         return JSONResponse(ans.to_json())  # already the documented shape: skip re-validating it
 
-    @v1.get("/models", summary="OpenAI-compatible model list", responses=errors(401, 500))
-    async def models() -> dict[str, Any]:
-        return {
-            "object": "list",
-            "data": [{"id": "rag", "object": "model", "created": 0, "owned_by": "newsroom"}],
-        }
-
-    @v1.post(
-        "/chat/completions",
-        summary="OpenAI-compatible chat: the last user message is the question",
-        description="`content` is Markdown in which article text is escaped (it renders as the "
-        "article's characters); `citations[].quote` is the exact article text.",
-        responses=errors(400, 401, 413, 422, 500, 503),
-    )
-    async def chat(req: ChatRequest) -> Any:
-        users = [m for m in req.messages if m.role == "user"]
-        if not users:
-            raise BadQuestionError("messages has no user message: the last user message is the question")
-        ans = await service.ask_async(users[-1].text())
-        content = format_markdown(ans)
-        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        created = int(time.time())
-        extra = {"citations": [c.to_json() for c in ans.citations], "rag": ans.to_json()}
-        if not req.stream:
-            return {
-                "id": cid,
-                "object": "chat.completion",
-                "created": created,
-                "model": req.model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                **extra,
-            }
-        return StreamingResponse(
-            _sse(cid, created, req.model, content, extra),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+    v1.include_router(openai_router(service, errors))
+    feedback = FeedbackStore(settings.feedback_file)
+    v1.include_router(feedback_router(service, feedback, errors))
 
     @v1.get(
         "/articles",
@@ -279,7 +235,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
         app = gr.mount_gradio_app(
             app,
-            build_ui(service),
+            build_ui(service, feedback),
             path="/",
             auth=auth,
             auth_message="Enter any user name and the API key (RAG_API_KEY) as the password."
@@ -290,25 +246,3 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             footer_links=[],
         )
     return app
-
-
-async def _sse(cid: str, created: int, model: str, content: str, extra: dict[str, Any]) -> AsyncIterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
-        body = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **more,
-        }
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
-
-    yield chunk({"role": "assistant", "content": ""})
-    words = content.split(" ")
-    for i in range(0, len(words), 8):
-        piece = " ".join(words[i : i + 8]) + (" " if i + 8 < len(words) else "")
-        yield chunk({"content": piece})
-        await asyncio.sleep(0)
-    yield chunk({}, "stop", **extra)
-    yield "data: [DONE]\n\n"

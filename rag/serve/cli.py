@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.serve import feedback_cli
+
 if TYPE_CHECKING:  # only for annotations: the commands import what they need when they run
     from rag.config import Settings
     from rag.pipeline import Pipeline
@@ -79,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data", type=Path, default=None, help="squad2-open: default ../shared/data/squad2-open")
     s.add_argument("--form", choices=("paragraphs", "by-title"), default="paragraphs", help="squad2-open")
     s.add_argument("--quiet", "-q", action="store_true")
+    feedback_cli.add_parser(sub)
     return p
 
 
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve": _serve,
             "bench": _bench,
             "build-model": _build_model,
+            "feedback": feedback_cli.run,
         }[args.cmd]
         return handler(args, settings)
     except (BadQuestionError, ConfigError, NotFoundError) as e:

@@ -61,6 +61,8 @@ def format_markdown(ans: Answer, marker: Callable[[int], str] | None = None) -> 
         out = f"**{escape_markdown(ans.answer)}**"
     else:
         out = _body_markdown(ans, marker or (lambda n: escape_markdown(f"[{n}]")))
+    if ans.rewritten_question:  # a follow-up: say which standalone question was answered
+        out = f"_Answering: {escape_markdown(ans.rewritten_question)}_\n\n{out}"
     first = next((c for c in ans.citations if c.role == "answer"), None)
     if ans.citations:
         out += "\n\n**Sources**\n"

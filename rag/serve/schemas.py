@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from rag.errors import BadQuestionError
-from rag.types import TOP_K_MAX, DateRange
+from rag.types import TOP_K_MAX, DateRange, Turn
 
 
 def first_unencodable(value: Any, path: str = "") -> str | None:
@@ -84,12 +84,29 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+MAX_HISTORY = 20
+
+
+class HistoryTurn(BaseModel):
+    """One earlier exchange: the question asked and (optionally) the answer text returned."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: StrictStr = Field(min_length=1, max_length=2000, description="An earlier question, as asked")
+    answer: StrictStr = Field(
+        default="", max_length=20000, description="Its answer text (`answer` of the reply)"
+    )
+
+
 class AnswerRequest(_Body):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"question": "What did Trump rule out on Aug. 18?"},
+                {
+                    "question": "What did he offer instead?",
+                    "history": [{"question": "What did Trump rule out on Aug. 18?", "answer": "..."}],
+                },
                 {
                     "question": "How many countries are ready to send troops?",
                     "top_k": 20,
@@ -109,6 +126,18 @@ class AnswerRequest(_Body):
     published_to: dt.date | None = Field(
         default=None, description="Only articles published on/before (YYYY-MM-DD)"
     )
+    history: list[HistoryTurn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description=f"Earlier turns of the conversation, oldest first (at most {MAX_HISTORY}): a follow-up "
+        "question ('What did he offer instead?') is rewritten into a standalone one from them, returned "
+        "as `rewritten_question`",
+    )
+
+    def turns(self) -> list[Turn]:
+        from rag.serve.conversation import turns_from_pairs
+
+        return turns_from_pairs([(t.question, t.answer) for t in self.history])
 
     @model_validator(mode="after")
     def _range(self) -> AnswerRequest:
@@ -182,6 +211,9 @@ class AnswerResponse(BaseModel):
         description="For a question asking for a number, date, duration, person, place or organisation: "
         "the exact answer inside the first answer quote (article offsets, verbatim text); null otherwise",
     )
+    rewritten_question: str | None = Field(
+        default=None, description="The standalone question answered when the question was a follow-up"
+    )
 
 
 class ContentPart(BaseModel):
@@ -214,8 +246,14 @@ class ChatRequest(_Body):
         },
     )
     model: str = "rag"
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: StrictBool = False
+    max_tokens: StrictInt | None = Field(default=None, description="Cut the content at this many tokens")
+    max_completion_tokens: StrictInt | None = Field(default=None, description="Same as max_tokens")
+    n: StrictInt | None = Field(default=None, description="1 only (answers are deterministic)")
+    stop: StrictStr | list[StrictStr] | None = Field(default=None, description="Cut the content before these")
+    temperature: float | None = Field(default=None, description="Accepted, no effect (extractive answers)")
+    top_p: float | None = Field(default=None, description="Accepted, no effect (extractive answers)")
 
 
 class ArticleSummary(BaseModel):

@@ -3,12 +3,14 @@ the event loop in a bounded thread pool, and the article collection through publ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anyio
 
 from rag.config import Settings
 from rag.errors import StoreUnavailableError
 from rag.pipeline import Pipeline
-from rag.types import Answer, Article, ArticleInfo, DateRange
+from rag.types import Answer, Article, ArticleInfo, DateRange, Turn
 
 
 class Service:
@@ -40,15 +42,35 @@ class Service:
             raise StoreUnavailableError("the index is still loading; try again in a few seconds")
         return self._pipeline
 
-    def ask(self, question: str, top_k: int | None = None, date_range: DateRange | None = None) -> Answer:
-        return self._ready_pipeline().ask(question, top_k=top_k, date_range=date_range)
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        date_range: DateRange | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        return self._ready_pipeline().ask(question, top_k=top_k, date_range=date_range, history=history)
 
     async def ask_async(
-        self, question: str, top_k: int | None = None, date_range: DateRange | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        date_range: DateRange | None = None,
+        history: Sequence[Turn] = (),
     ) -> Answer:
         return await anyio.to_thread.run_sync(
-            lambda: self.ask(question, top_k, date_range), limiter=self.limiter
+            lambda: self.ask(question, top_k, date_range, history), limiter=self.limiter
         )
+
+    def fingerprint(self) -> dict[str, object]:
+        """The configuration fingerprint of the answers given (the eval's, without a question file)."""
+        if self._fingerprint is None:
+            from rag.evaluation.run import fingerprint
+
+            self._fingerprint = fingerprint(self._ready_pipeline(), None)
+        return self._fingerprint
+
+    _fingerprint: dict[str, object] | None = None
 
     def article(self, article_id: str) -> Article | None:
         """The committed text of an article (what citation offsets index), or None."""

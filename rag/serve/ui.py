@@ -15,6 +15,10 @@ import gradio as gr
 from rag.errors import RagError
 from rag.protocols import AnswerService
 from rag.serve import ui_citations as cites
+from rag.serve.chat_tools import export_button, wire_chat_tools
+from rag.serve.conversation import turns_from_answers
+from rag.serve.feedback import FeedbackStore
+from rag.serve.feedback_ui import attach_feedback
 from rag.serve.ui_citations import PLACEHOLDER_HTML, chat_markdown, source_html
 from rag.types import DateRange
 
@@ -41,7 +45,7 @@ JS = cites.CITE_JS
 _choices = cites.choices
 
 
-def build_ui(service: AnswerService) -> gr.Blocks:
+def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> gr.Blocks:
     """The chat UI over the answer service (the same one the HTTP API calls)."""
 
     def respond(
@@ -54,7 +58,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
         history = list(history or [])
         try:
             dr = DateRange.parse(date_from, date_to, ("From", "To"))
-            ans = service.ask(message, date_range=dr)
+            ans = service.ask(message, date_range=dr, history=turns_from_answers(answers))
         except RagError as e:
             gr.Warning(str(e))
             return message, history, answers, gr.update(), gr.update(), gr.update()
@@ -110,6 +114,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                     placeholder="Answers appear here, with numbered quotes.",
                     latex_delimiters=[],  # article text is data: "$$" in a quote is not LaTeX
                     autoscroll=False,  # CITE_JS keeps a new answer's start in view, not its source list
+                    editable="user",  # edit a question: it is asked again (rag.serve.chat_tools)
                 )
                 with gr.Row():
                     box = gr.Textbox(
@@ -123,8 +128,12 @@ def build_ui(service: AnswerService) -> gr.Blocks:
                 with gr.Accordion("Filter by publication date", open=False), gr.Row():
                     date_from = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="rag-from", max_lines=1)
                     date_to = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="rag-to", max_lines=1)
+                if feedback is not None:
+                    attach_feedback(chat, answers, service, feedback)
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
-                new = gr.Button("New chat", elem_id="rag-clear", size="sm")
+                with gr.Row():
+                    new = gr.Button("New chat", elem_id="rag-clear", size="sm")
+                    export = export_button()
             with gr.Column(scale=2, min_width=300):
                 gr.Markdown("### Sources")
                 pick = gr.Radio(choices=[], label="Citations of the selected answer", elem_id="rag-citations")
@@ -144,5 +153,8 @@ def build_ui(service: AnswerService) -> gr.Blocks:
         pick.input(show, [pick, answers, shown], source, api_visibility="private")
         cite_go.click(pick_cite, [cite_box, answers], [pick, source, shown], api_visibility="private")
         chat.select(select_answer, [answers], [pick, source, shown], api_visibility="private")
+        wire_chat_tools(
+            chat, box, answers, export, respond, [box, chat, date_from, date_to, answers], outputs
+        )
         new.click(clear, None, outputs, api_visibility="private")
     return demo
