@@ -74,7 +74,7 @@ class Pipeline:
         t1 = time.perf_counter()
         answer = self.answerer.answer(q, hits, query_vector=found.vector)
         t2 = time.perf_counter()
-        answer = self.verifier.verify(answer)
+        answer = self.with_headlines(self.verifier.verify(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
         timings.update(
@@ -84,6 +84,15 @@ class Pipeline:
             total_ms=(t3 - t0) * 1e3,
         )
         return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
+
+    def with_headlines(self, answer: Answer) -> Answer:
+        """The answer with each citation's article headline filled in (what people read)."""
+        infos = self.corpus.articles
+        cites = tuple(
+            replace(c, headline=infos[c.article_id].headline) if c.article_id in infos else c
+            for c in answer.citations
+        )
+        return replace(answer, citations=cites)
 
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,

@@ -10,13 +10,13 @@ no caller reaches through one step into another's attributes. Implementations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
 import numpy as np
 
-from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, Query, Retrieval
+from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, IngestReport, Query, Retrieval
 
 
 class Embedder(Protocol):
@@ -95,3 +95,11 @@ class AnswerService(Protocol):
     def list_articles(self) -> list[ArticleInfo]: ...
 
     def health(self) -> dict[str, object]: ...
+
+    def add_articles(
+        self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
+    ) -> IngestReport: ...
+
+    def replace_article(self, article: Article) -> IngestReport: ...
+
+    def delete_article(self, article_id: str) -> None: ...

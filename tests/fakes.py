@@ -11,6 +11,7 @@ import numpy as np
 
 from rag.index.embed import FakeHashEmbedder
 from rag.text import chunk_article
+from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, DateRange
 
 
@@ -46,7 +47,7 @@ class FakeArticleStore:
             self._gen += 1
 
     def _info(self, a: Article) -> ArticleInfo:
-        return ArticleInfo(a.article_id, a.published, a.title, len(chunk_article(a)), a.digest)
+        return ArticleInfo(a.article_id, a.published, headline(a.text), len(chunk_article(a)), a.digest)
 
     def generation(self) -> str:
         self.calls.append("generation")

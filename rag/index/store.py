@@ -28,6 +28,7 @@ from rag.errors import ConfigError, StoreUnavailableError
 from rag.index.client import is_timeout, open_client, server_failure, timed_out
 from rag.index.rows import article_info, chunk_metadata, format_difference, where_dates
 from rag.text import CHUNKER
+from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ class ChromaStore:
                     "published_int": a.published_int,
                     "digest": a.digest,
                     "chunks": len(chunks),
-                    "title": a.title,
+                    "headline": headline(a.text),
                 }
                 for a, chunks, _ in items
             ],
@@ -245,7 +246,7 @@ class ChromaStore:
         _, acol = self._cols()
         for page in self._pages(acol, include=["documents", "metadatas"]):
             for i, doc, md in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                info = article_info(i, md)
+                info = article_info(i, md, doc)
                 yield info, Article(i, info.published, doc)
 
     def chunk_rows(self) -> Iterator[tuple[str, str]]:

@@ -28,10 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
 from rag.pipeline import Pipeline
+from rag.serve.articles_api import articles_router
 from rag.serve.format import format_markdown
 from rag.serve.guards import LoginThrottle, SecurityHeaders
 from rag.serve.middleware import (
     MAX_BODY_BYTES,
+    WIDER_BODY_LIMITS,
     BodyLimit,
     ErrorShape,
     RequestId,
@@ -97,10 +99,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, wider=WIDER_BODY_LIMITS)
     app.add_middleware(LoginThrottle)
     app.add_middleware(ErrorShape)
     app.add_middleware(SecurityHeaders)
@@ -213,7 +215,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             {
                 "article_id": a.article_id,
                 "published": a.published.isoformat(),
-                "title": a.title,
+                "headline": a.headline,
+                "title": a.headline,
                 "chunks": a.chunks,
             }
             for a in infos
@@ -232,6 +235,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         return {"article_id": art.article_id, "published": art.published_iso, "text": art.text}
 
     app.include_router(v1)
+    app.include_router(articles_router(service, require_key))
 
     health_deadline = settings.chroma_timeout + 1.0
 

@@ -32,7 +32,8 @@ def format_text(ans: Answer) -> str:
         lines.append("")
         for i, c in enumerate(ans.citations, start=1):
             role = f" ({_ROLE_LABEL[c.role]})" if c.role in _ROLE_LABEL else ""
-            lines.append(f"  [{i}] {c.article_id}, {c.published.isoformat()}, chars {c.start}-{c.end}{role}")
+            where = f"{c.published.isoformat()} ({c.article_id}, chars {c.start}-{c.end})"
+            lines.append(f"  [{i}] {c.headline}, {where}{role}" if c.headline else f"  [{i}] {where}{role}")
             lines.append(f"      “{c.quote}”")
     if ans.unverified:
         lines.append("")
@@ -56,9 +57,10 @@ def format_markdown(ans: Answer) -> str:
         out += "\n\n**Sources**\n"
         for i, c in enumerate(ans.citations, start=1):
             role = f" _({_ROLE_LABEL[c.role]})_" if c.role in _ROLE_LABEL else ""
+            head = f"**{escape_markdown(c.headline)}**, " if c.headline else ""
             out += (
-                f"\n{i}. “{escape_markdown(c.quote)}” — {escape_markdown(c.article_id)}, "
-                f"{c.published.isoformat()}, chars {c.start}–{c.end}{role}"
+                f"\n{i}. “{escape_markdown(c.quote)}” — {head}{c.published.isoformat()} "
+                f"({escape_markdown(c.article_id)}, chars {c.start}–{c.end}){role}"
             )
     if ans.unverified:
         out += "\n\n_Removed because not verbatim in any cited article:_ " + "; ".join(
@@ -100,13 +102,13 @@ def escape_markdown(text: str) -> str:
     return "".join(out)
 
 
-def highlight_html(article: Article, citation: Citation | None, context_chars: int | None = None) -> str:
-    """The article as HTML with the cited span in ``<mark>``; offsets index ``article.text`` exactly."""
+def highlight_html(
+    article: Article, citation: Citation | None, context_chars: int | None = None, headline: str = ""
+) -> str:
+    """The article as HTML with the cited span in ``<mark>``; offsets index ``article.text`` exactly.
+    The head shows the headline (when given), the date and, smaller, the article id."""
     text = article.text
-    head = (
-        f"<div class='rag-article-head'><b>{html.escape(article.article_id)}</b> · published "
-        f"{article.published.isoformat()}</div>"
-    )
+    head = f"<div class='rag-article-head'>{article_head_html(article.article_id, article.published_iso, headline)}</div>"
     if citation is None or not (0 <= citation.start < citation.end <= len(text)):
         body = html.escape(text)
     else:
@@ -121,3 +123,12 @@ def highlight_html(article: Article, citation: Citation | None, context_chars: i
             + ("…" if hi < len(text) else "")
         )
     return f"{head}<div class='rag-article' style='white-space: pre-wrap'>{body}</div>"
+
+
+def article_head_html(article_id: str, published: str, headline: str = "") -> str:
+    """``<b>headline</b> · published DATE · <small>id</small>``, every part HTML-escaped."""
+    title = f"<b class='rag-headline'>{html.escape(headline)}</b> · " if headline else ""
+    return (
+        f"{title}published {html.escape(published)} · "
+        f"<small class='rag-article-id'>{html.escape(article_id)}</small>"
+    )

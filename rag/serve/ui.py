@@ -17,6 +17,7 @@ import gradio as gr
 from rag.errors import RagError
 from rag.protocols import AnswerService
 from rag.serve.format import format_markdown, highlight_html
+from rag.serve.ui_articles import ARTICLES_CSS, articles_tab, withdrawn_html
 from rag.types import Citation, DateRange
 
 EXAMPLES = [
@@ -28,7 +29,8 @@ EXAMPLES = [
 PLACEHOLDER_HTML = (
     "<div class='rag-empty'>Ask a question: its sources appear here, with the quoted words highlighted.</div>"
 )
-CSS = """
+CSS = (
+    """
 #rag-source mark { background: #ffe066; padding: 0 2px; border-radius: 2px; }
 #rag-source .rag-article { font-family: Georgia, serif; line-height: 1.55; max-height: 520px; overflow-y: auto;
   border: 1px solid var(--border-color-primary); padding: 12px; border-radius: 8px; }
@@ -36,11 +38,13 @@ CSS = """
 #rag-source .rag-abstain, .rag-empty { padding: 12px; border-radius: 8px; background: var(--background-fill-secondary); }
 @media (max-width: 640px) { #rag-source .rag-article { max-height: 320px; } }
 """
+    + ARTICLES_CSS
+)
 
 
 def _choices(answer: dict[str, Any]) -> list[str]:
     return [
-        f"[{i}] {c['article_id']} · {c['published']}"
+        f"[{i}] {c.get('headline') or c['article_id']} · {c['published']}"
         + ("" if c["role"] == "answer" else f" ({c['role'].replace('_', ' ')})")
         for i, c in enumerate(answer.get("citations", []), start=1)
     ]
@@ -57,8 +61,8 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             return f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>No quote is shown because no article says it.</div>"
         c = cites[min(index, len(cites) - 1)]
         art = service.article(c["article_id"])
-        if art is None:
-            return "<div class='rag-empty'>That article is no longer in the index.</div>"
+        if art is None:  # deleted since: the answer keeps its quote, marked withdrawn
+            return withdrawn_html(c)
         cit = Citation(
             c["article_id"],
             dt.date.fromisoformat(c["published"]),
@@ -67,8 +71,9 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             c["end"],
             c["role"],
         )
-        excerpt = highlight_html(art, cit, context_chars=500)
-        full = highlight_html(art, cit).replace("id='rag-quote'", "")
+        head = c.get("headline", "")
+        excerpt = highlight_html(art, cit, context_chars=500, headline=head)
+        full = highlight_html(art, cit, headline=head).replace("id='rag-quote'", "")
         return f"{excerpt}<details class='rag-full'><summary>Show the full article</summary>{full}</details>"
 
     def respond(
@@ -105,7 +110,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
     def clear():
         return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML
 
-    with gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo:
+    with gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo, gr.Tabs() as tabs, gr.Tab("Chat"):
         answers = gr.State([])
         gr.Markdown(
             "## Newsroom Q&A\nAsk about the articles. Every quote is copied verbatim from its article and linked to "
@@ -151,4 +156,6 @@ def build_ui(service: AnswerService) -> gr.Blocks:
         )
         pick.change(show, [pick, answers], source, api_visibility="private")
         new.click(clear, None, outputs, api_visibility="private")
+    with demo, tabs, gr.Tab("Articles", elem_id="rag-articles-tab") as tab:
+        articles_tab(service, tab)
     return demo
