@@ -6,7 +6,7 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +17,7 @@ from rag.answer.fitted import FittedAnswerer
 from rag.answer.model import load_answer_model
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError
+from rag.errors import BadQuestionError, ConfigError, NotFoundError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
@@ -97,6 +97,41 @@ class Pipeline:
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
         chunker or layout is rebuilt with this setup, its stored articles carried over."""
+        return self._index(paths, [], progress=progress, rebuild=rebuild)
+
+    def add_articles(
+        self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
+    ) -> IngestReport:
+        """Index already parsed articles exactly as ``rag ingest`` indexes files: a new id is
+        added, a changed one replaced (its old chunks gone, the new ones in, one commit), an
+        unchanged one skipped; a repeated id in ``articles`` is a failure naming it."""
+        return self._index([], articles, on_article=on_article)
+
+    def delete(self, article_ids: Sequence[str], missing_ok: bool = True) -> list[str]:
+        """Delete articles (text and chunks); returns the ids that existed. Readers stop citing
+        them at their next sync. ``missing_ok=False``: an unknown id is a NotFoundError naming
+        it, and nothing is deleted."""
+        if not missing_ok:
+            known = self.store.get_articles(article_ids)
+            unknown = sorted({a for a in article_ids if a not in known})
+            if unknown:
+                raise NotFoundError(
+                    f"no article {', '.join(map(repr, unknown))} in {self.location}: nothing deleted "
+                    "(an id is its file's name without .txt; GET /v1/articles lists them)"
+                )
+        deleted = self.store.delete(article_ids)
+        if deleted:
+            self.corpus.sync(force=True)
+        return deleted
+
+    def _index(
+        self,
+        paths: list[Path],
+        articles: Sequence[Article],
+        progress: bool = False,
+        rebuild: bool = False,
+        on_article: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
         carry = []
         if self.store.format_mismatch() and not rebuild:
             carry = [art for _, art in self.store.iter_articles()]
@@ -105,7 +140,7 @@ class Pipeline:
             self.store.reset()
         background = background_factory(self.embedder)
         report = Indexer(self.store, self.embedder, background=background).ingest(
-            paths, progress=progress, carry_over=carry
+            paths, progress=progress, on_article=on_article, carry_over=carry, articles=articles
         )
         self.corpus.sync(force=True)
         return report

@@ -39,7 +39,7 @@ class BackgroundEmbedder(Protocol):
 
 
 class ArticleStore(Protocol):
-    """Committed articles and chunk vectors (the readers' side of the store)."""
+    """Committed articles and chunk vectors (the readers' side of the store, and deletion)."""
 
     @property
     def location(self) -> str: ...
@@ -61,6 +61,8 @@ class ArticleStore(Protocol):
     def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def format_mismatch(self) -> str: ...
+
+    def delete(self, article_ids: Sequence[str]) -> list[str]: ...
 
 
 class Retriever(Protocol):

@@ -43,6 +43,31 @@ def open_client(url: str | None, data_dir: Path | None, timeout: float = 5.0) ->
     return chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
 
 
+def open_collections(
+    url: str | None, data_dir: Path | None, timeout: float, name: str, index_format: dict[str, str]
+) -> tuple[Any, Any, Any, Any]:
+    """(client, chunks, articles, meta): an index's three collections, created if missing. Any
+    failure is a StoreUnavailableError naming the location."""
+    try:
+        client = open_client(url, data_dir, timeout)
+        chunks = client.get_or_create_collection(
+            f"{name}_chunks",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=index_format,
+        )
+        articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+        meta = client.get_or_create_collection(f"{name}_meta", embedding_function=None)
+    except Exception as e:
+        if url and is_timeout(e):
+            raise timed_out(url, timeout, "connect") from e
+        raise StoreUnavailableError(
+            f"cannot open Chroma at {url or data_dir}: {e}. "
+            + ("Is `chroma run` up at that URL?" if url else "Is another process using that folder?")
+        ) from e
+    return client, chunks, articles, meta
+
+
 def is_timeout(e: BaseException) -> bool:
     """True if ``e`` or an exception it was raised from is an HTTP timeout (chromadb re-raises
     some of them as ValueError)."""

@@ -18,14 +18,15 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError, StoreUnavailableError
-from rag.index.client import is_timeout, open_client, server_failure, timed_out
+from rag.errors import ConfigError
+from rag.index.client import is_timeout, open_collections, server_failure
 from rag.index.rows import article_info, chunk_metadata, format_difference, where_dates
 from rag.text import CHUNKER
 from rag.text.headline import headline
@@ -72,23 +73,9 @@ class ChromaStore:
 
     # ------------------------------------------------------------------ connection
     def _connect(self, check_format: bool = True) -> None:
-        try:
-            client = open_client(self.url, self.data_dir, self.timeout)
-            chunks = client.get_or_create_collection(
-                f"{self.name}_chunks",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=self.index_format,
-            )
-            articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
-            meta = client.get_or_create_collection(f"{self.name}_meta", embedding_function=None)
-        except Exception as e:
-            if self.url and is_timeout(e):
-                raise timed_out(self.url, self.timeout, "connect") from e
-            raise StoreUnavailableError(
-                f"cannot open Chroma at {self.location}: {e}. "
-                + ("Is `chroma run` up at that URL?" if self.url else "Is another process using that folder?")
-            ) from e
+        client, chunks, articles, meta = open_collections(
+            self.url, self.data_dir, self.timeout, self.name, self.index_format
+        )
         self._mismatch = format_difference(chunks.metadata or {}, self.index_format)
         if check_format and self._mismatch:
             raise ConfigError(
@@ -123,10 +110,6 @@ class ChromaStore:
         self._call("heartbeat", chunks.count)
 
     # ------------------------------------------------------------------ writes
-    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Replace one article's chunks and commit its article row (the marker) last."""
-        self.write_articles([(article, chunks, embeddings)])
-
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
         """Write a batch of articles: stale chunks out, new chunks in, then the article rows.
 
@@ -184,8 +167,6 @@ class ChromaStore:
 
     def bump_generation(self) -> str:
         """Mark the store as changed so every reader (in any process) refreshes its view."""
-        import uuid
-
         self._cols()
         gen = uuid.uuid4().hex
         self._call(
@@ -199,11 +180,18 @@ class ChromaStore:
         res = self._call("get", self._meta.get, ids=["state"], include=["metadatas"])
         return str(res["metadatas"][0]["generation"]) if res["ids"] else "empty"
 
-    def delete_article(self, article_id: str) -> bool:
+    def delete(self, article_ids: Sequence[str]) -> list[str]:
+        """Delete articles; returns the ids that existed. Each article row (the commit marker) goes
+        first, so a crash leaves only orphan chunk rows, which readers never look up and the next
+        ingest deletes. The generation changes when anything was deleted."""
         ccol, acol = self._cols()
-        existed = bool(self._call("get", acol.get, ids=[article_id], include=[])["ids"])
-        self._call("delete", acol.delete, ids=[article_id])  # uncommit first
-        self._call("delete", ccol.delete, where={"article_id": article_id})
+        ids = sorted(set(article_ids))
+        found = set(self._call("get", acol.get, ids=ids, include=[])["ids"]) if ids else set()
+        existed = [i for i in ids if i in found]
+        if existed:
+            self._call("delete", acol.delete, ids=existed)  # uncommit first
+            self._call("delete", ccol.delete, where={"article_id": {"$in": existed}})
+            self.bump_generation()
         return existed
 
     # ------------------------------------------------------------------ reads
