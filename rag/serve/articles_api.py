@@ -194,7 +194,12 @@ def _parse(model: type[Any], body: bytes) -> Any:
             f"the request body is not UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start})"
         ) from None
     try:
-        return model.model_validate(json.loads(text))
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            example = '{"articles": [{"id", "date", "text"}]}' if model is ArticlesIn else '{"date", "text"}'
+            msg = f"the body must be a JSON object like {example}, not a {type(data).__name__}"
+            raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": msg}])
+        return model.model_validate(data)
     except json.JSONDecodeError as e:
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "ctx": {"error": e.msg}}]

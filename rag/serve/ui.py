@@ -110,7 +110,11 @@ def build_ui(service: AnswerService) -> gr.Blocks:
     def clear():
         return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML
 
-    with gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo, gr.Tabs() as tabs, gr.Tab("Chat"):
+    with (
+        gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo,
+        gr.Tabs() as tabs,
+        gr.Tab("Chat") as chat_tab,
+    ):
         answers = gr.State([])
         gr.Markdown(
             "## Newsroom Q&A\nAsk about the articles. Every quote is copied verbatim from its article and linked to "
@@ -155,6 +159,7 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             api_visibility="private",
         )
         pick.change(show, [pick, answers], source, api_visibility="private")
+        chat_tab.select(show, [pick, answers], source, api_visibility="private")  # a deletion shows
         new.click(clear, None, outputs, api_visibility="private")
     with demo, tabs, gr.Tab("Articles", elem_id="rag-articles-tab") as tab:
         articles_tab(service, tab)
