@@ -61,8 +61,8 @@ def build_ui(service: AnswerService) -> gr.Blocks:
             return f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>No quote is shown because no article says it.</div>"
         c = cites[min(index, len(cites) - 1)]
         art = service.article(c["article_id"])
-        if art is None:  # deleted since: the answer keeps its quote, marked withdrawn
-            return withdrawn_html(c)
+        if art is None or art.text[c["start"] : c["end"]] != c["quote"]:  # deleted or replaced since
+            return withdrawn_html(c, changed=art is not None)
         cit = Citation(
             c["article_id"],
             dt.date.fromisoformat(c["published"]),

@@ -1,6 +1,6 @@
 """The chat's "Articles" tab: upload, list, search, open, replace and delete articles.
 
-Thin like the chat: each callback parses at the edge (``rag.index.loader.parse_bytes``, the
+Thin like the chat: each callback parses at the edge (``rag.index.loader.load_file``, the
 same checks and words as ``rag ingest``) and makes one call into the service the API uses.
 Article text and file names are data: they are shown in plain-text widgets (a ``Textbox``, a
 ``Dataframe`` of strings) and HTML-escaped in HTML, never rendered as Markdown or HTML.
@@ -12,6 +12,7 @@ the quote saved in the answer, labelled "withdrawn" (``withdrawn_html``).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
-from rag.index.loader import parse_bytes
+from rag.index.loader import load_file
 from rag.protocols import AnswerService
 from rag.serve.format import article_head_html
 from rag.text.headline import headline
@@ -36,14 +37,20 @@ ARTICLES_CSS = """
 """
 
 
-def withdrawn_html(citation: dict[str, Any]) -> str:
-    """A citation whose article was deleted after the answer: its saved quote, marked withdrawn."""
+def withdrawn_html(citation: dict[str, Any], changed: bool = False) -> str:
+    """A citation whose article was deleted (or, ``changed``, replaced so that the quote is no
+    longer at its offsets) after the answer: the quote the answer saved, labelled as such."""
     head = article_head_html(citation["article_id"], citation["published"], citation.get("headline", ""))
+    tag, what = (
+        ("changed", "was replaced after the answer and no longer says this at these characters")
+        if changed
+        else ("withdrawn", "was removed from the collection after the answer")
+    )
     return (
         f"<div class='rag-withdrawn' id='rag-withdrawn'><div class='rag-article-head'>{head} · "
-        "<span class='rag-tag'>withdrawn</span></div>"
-        "<div>This article was removed from the collection after the answer; the quote as the "
-        f"answer saved it (chars {int(citation['start'])}–{int(citation['end'])}):</div>"
+        f"<span class='rag-tag'>{tag}</span></div>"
+        f"<div>This article {what}; the quote as the answer saved it "
+        f"(chars {int(citation['start'])}–{int(citation['end'])}):</div>"
         f"<blockquote>“{html.escape(citation['quote'])}”</blockquote></div>"
     )
 
@@ -79,7 +86,7 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
             row = [p.name, p.stem, "checked"]
             results.append(row)
             try:
-                art = parse_bytes(p.read_bytes(), p.stem)
+                art = load_file(p)  # the file name is the id; too big is refused before reading
             except (RagError, OSError) as e:
                 row[2] = f"failed: {e}"
                 continue
@@ -136,8 +143,8 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
                 "Open an article and choose its replacement file first.",
             )
         try:
-            art = parse_bytes(Path(getattr(file, "name", file)).read_bytes(), article_id)
-            service.replace_article(art)
+            art = load_file(Path(getattr(file, "name", file)))
+            service.replace_article(dataclasses.replace(art, article_id=article_id))
         except (RagError, OSError) as e:
             return gr.update(), gr.update(), gr.update(), f"Not replaced: {e}"
         head, text, _ = open_article(article_id)

@@ -78,6 +78,19 @@ def test_upload_ask_delete_and_the_answer_is_refused(browser, server, tmp_path):
     page.locator("#rag-quote").wait_for(timeout=30_000)
     assert "Orsk glassworks hires again" in page.locator("#rag-source").inner_text()
 
+    # replace it with a file: the open text changes; the past answer's quote is marked changed
+    newer = tmp_path / "newer.txt"
+    newer.write_text(GLASS.replace("300 new jobs", "450 new jobs"), encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.locator("#rag-replace-file input[type=file]").set_input_files(str(newer))
+    page.wait_for_timeout(500)
+    page.locator("#rag-article-replace").click()
+    _wait_text(page, "#rag-article-status", "Replaced orsk-glass")
+    _wait_text(page, "#rag-article-text", "450 new jobs")
+    page.get_by_role("tab", name="Chat").click()
+    _wait_text(page, "#rag-source", "was replaced after the answer")
+    assert "300 new jobs" in page.locator("#rag-source").inner_text()
+
     # delete it, with a confirmation first
     page.get_by_role("tab", name="Articles").click()
     page.locator("#rag-article-delete").click()
