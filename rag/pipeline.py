@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -134,9 +134,16 @@ class Pipeline:
         with self._writing():
             return self._index_locked(paths, articles, progress, rebuild, on_article)
 
-    def _writing(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the writer lock (embedded index) for a write; a Chroma server needs none."""
-        return self.writer_lock.hold(self.write_wait) if self.writer_lock else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock (embedded index) for a write, writing from an instance that has
+        read every earlier write (another process's included); a Chroma server needs neither."""
+        if self.writer_lock is None:
+            yield
+            return
+        with self.writer_lock.hold(self.write_wait):
+            self.store.refresh()
+            yield
 
     def _index_locked(
         self,
