@@ -5,8 +5,9 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from rag.errors import BadQuestionError, ConfigError, NotFoundError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
+from rag.index.lock import WriterLock
 from rag.index.store import ChromaStore
 from rag.protocols import Answerer, Embedder, Retriever
 from rag.retrieval.corpus import Corpus
@@ -38,6 +40,8 @@ class Pipeline:
     retriever: Retriever
     answerer: Answerer
     verifier: CitationVerifier
+    writer_lock: WriterLock | None = None  # embedded index: one writer at a time (rag.index.lock)
+    write_wait: float = 0.0  # seconds a write waits for another process's write before IndexBusyError
 
     @property
     def mode(self) -> str:
@@ -111,6 +115,10 @@ class Pipeline:
         """Delete articles (text and chunks); returns the ids that existed. Readers stop citing
         them at their next sync. ``missing_ok=False``: an unknown id is a NotFoundError naming
         it, and nothing is deleted."""
+        with self._writing():
+            return self._delete(article_ids, missing_ok)
+
+    def _delete(self, article_ids: Sequence[str], missing_ok: bool) -> list[str]:
         if not missing_ok:
             known = self.store.get_articles(article_ids)
             unknown = sorted({a for a in article_ids if a not in known})
@@ -131,6 +139,28 @@ class Pipeline:
         progress: bool = False,
         rebuild: bool = False,
         on_article: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
+        with self._writing():
+            return self._index_locked(paths, articles, progress, rebuild, on_article)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock (embedded index) for a write, writing from an instance that has
+        read every earlier write (another process's included); a Chroma server needs neither."""
+        if self.writer_lock is None:
+            yield
+            return
+        with self.writer_lock.hold(self.write_wait):
+            self.store.refresh()
+            yield
+
+    def _index_locked(
+        self,
+        paths: list[Path],
+        articles: Sequence[Article],
+        progress: bool,
+        rebuild: bool,
+        on_article: Callable[[str, str], None] | None,
     ) -> IngestReport:
         carry = []
         if self.store.format_mismatch() and not rebuild:
@@ -231,4 +261,5 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
             llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
         )
     verifier = CitationVerifier(corpus.article)
-    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier)
+    lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
+    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, writer_lock=lock)

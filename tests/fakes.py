@@ -55,6 +55,9 @@ class FakeArticleStore:
     def _info(self, a: Article) -> ArticleInfo:
         return ArticleInfo(a.article_id, a.published, headline(a.text), len(chunk_article(a)), a.digest)
 
+    def refresh(self) -> None:
+        self.calls.append("refresh")
+
     def generation(self) -> str:
         self.calls.append("generation")
         return f"gen-{self._gen}"

@@ -72,9 +72,9 @@ class ChromaStore:
         return self.url or str(self.data_dir)
 
     # ------------------------------------------------------------------ connection
-    def _connect(self, check_format: bool = True) -> None:
+    def _connect(self, check_format: bool = True, fresh: bool = False) -> None:
         client, chunks, articles, meta = open_collections(
-            self.url, self.data_dir, self.timeout, self.name, self.index_format
+            self.url, self.data_dir, self.timeout, self.name, self.index_format, fresh
         )
         self._mismatch = format_difference(chunks.metadata or {}, self.index_format)
         if check_format and self._mismatch:
@@ -84,6 +84,13 @@ class ChromaStore:
                 "or use another RAG_DATA_DIR / RAG_COLLECTION"
             )
         self._client, self._chunks, self._articles, self._meta = client, chunks, articles, meta
+
+    def refresh(self) -> None:
+        """Embedded: reopen the folder so vectors written by other processes are seen (calls
+        running on the old instance finish on it). A server is always current: nothing to do."""
+        if self.url is None and self._client is not None:
+            with self._lock:
+                self._connect(fresh=True)
 
     def _cols(self) -> tuple[Any, Any]:
         if self._chunks is None:
@@ -265,14 +272,17 @@ class ChromaStore:
         n = n_hint if n_hint is not None else self._call("count", ccol.count)
         if n == 0 or k <= 0:
             return []
-        res = self._call(
-            "query",
-            ccol.query,
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, n),
-            where=where_dates(date_range),
-            include=["distances"],
-        )
+        where = where_dates(date_range)
+        ask = {"query_embeddings": [np.asarray(vector, dtype=np.float32)], "include": ["distances"]}
+        try:
+            res = self._call("query", ccol.query, n_results=min(k, n), where=where, **ask)
+        except Exception as e:
+            if self.url or where is None or "Error finding id" not in str(e):
+                raise
+            # Another process wrote since this instance read the vectors: until the next refresh,
+            # ask unfiltered and deeper; the caller keeps the ids its view knows, within the dates.
+            log.info("embedded index changed by another process: unfiltered dense query")
+            res = self._call("query", ccol.query, n_results=min(max(8 * k, 200), n), **ask)
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:

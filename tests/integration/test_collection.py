@@ -9,7 +9,7 @@ import pytest
 from rag.errors import NotFoundError
 from rag.index.loader import parse_article
 from rag.text import chunk_article
-from rag.types import Article
+from rag.types import Article, DateRange
 from tests.conftest import run_rag, write_article
 
 
@@ -102,3 +102,68 @@ def test_rag_delete_command(tmp_path):
     assert (st["articles"], st["chunks"]) == (1, 1)
     r = run_rag("show", "gone", env=env)
     assert r.returncode == 2 and "no article 'gone'" in r.stderr
+
+
+WRITER = """
+import sys, numpy as np
+from pathlib import Path
+from rag.index.embed import FakeHashEmbedder
+from rag.index.loader import parse_article
+from rag.index.store import ChromaStore
+from rag.text import chunk_article
+emb = FakeHashEmbedder()
+store = ChromaStore(data_dir=Path(sys.argv[1]), embedder_name=emb.name)
+arts = [parse_article(f" date 2025-09-{1 + i % 28:02d} Fresh article number {i} about bakeries.", f"n{i}") for i in range(30)]
+store.write_articles([(a, chunk_article(a), emb.embed_documents([c.text for c in chunk_article(a)])) for a in arts])
+store.bump_generation()
+"""
+
+
+def test_a_reader_survives_another_process_writing_then_refreshes(fake_pipeline, tmp_path):
+    """Embedded Chroma keeps its vectors in memory per process: after another process writes, a
+    date-filtered query used to fail ("Error finding id"); now it answers from the ids the
+    reader's view knows, and a refresh (on the generation change) sees the new vectors."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    src = tmp_path / "src"
+    write_article(src, "a1.txt", "Trump spoke by phone with leaders today about bakeries.", "2025-09-04")
+    fake_pipeline.ingest([src])
+    q = fake_pipeline.embedder.embed_query("bakeries")
+    september = DateRange(dt.date(2025, 9, 1), dt.date(2025, 9, 30))
+    assert [c for c, _ in fake_pipeline.corpus.dense(q, 5, september)]
+    gen = fake_pipeline.store.generation()
+    subprocess.run(
+        [sys.executable, "-c", WRITER, str(fake_pipeline.settings.data_dir)],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    assert fake_pipeline.store.generation() != gen
+    found = fake_pipeline.corpus.dense(q, 5, september)  # stale vectors: no error, only known ids
+    assert {c.split(":")[0] for c, _ in found} == {"a1"}
+    assert fake_pipeline.corpus.sync(force=True)  # refreshes the store, then reloads the view
+    found = fake_pipeline.corpus.dense(q, 40, september)
+    assert len({c.split(":")[0] for c, _ in found}) == 31
+    late = DateRange(dt.date(2025, 9, 20), None)
+    assert all(
+        fake_pipeline.corpus.chunks[c].published >= dt.date(2025, 9, 20)
+        for c, _ in fake_pipeline.corpus.dense(q, 40, late)
+    )
+
+
+def test_forget_embedded_gives_a_new_instance(tmp_path):
+    """Guards the chromadb internals ``forget_embedded`` relies on (its per-path instance cache)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from rag.index.client import open_client
+
+    a = open_client(None, tmp_path)
+    assert open_client(None, tmp_path)._server is a._server  # chromadb shares one per path
+    b = open_client(None, tmp_path, fresh=True)
+    assert b._server is not a._server
+    assert SharedSystemClient._identifier_to_system[str(tmp_path)] is b._system
+    assert open_client(None, tmp_path)._server is b._server
+    assert a.heartbeat() and a.list_collections() == b.list_collections()  # the old one still works
