@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.config import Settings
-from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
+from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError, StoreWriteError
 from rag.pipeline import Pipeline
 from rag.serve.articles_api import articles_router
 from rag.serve.format import format_markdown
@@ -127,6 +127,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         BadQuestionError: (400, "invalid_request"),
         NotFoundError: (404, "not_found"),
         StoreUnavailableError: (503, "unavailable"),
+        StoreWriteError: (503, "unavailable"),
         RagError: (400, "invalid_request"),
     }.items():
 
