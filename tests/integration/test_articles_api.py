@@ -286,3 +286,87 @@ def test_live_post_while_clients_ask(server, client):
             f.result(timeout=120)
     assert found_at and found_at[0] - posted[0] <= 5.0, "the new article was not answered from within 5 s"
     assert len(statuses) > 10 and set(statuses) == {200}, sorted(set(statuses))
+
+
+def test_post_and_delete_through_a_real_rag_serve_while_clients_ask(tmp_path, seeds_dir):
+    """The issue's "done when", through the API: a real `rag serve` process on an embedded index;
+    while two clients keep asking, an article POSTed is answered from within 5 s, every response
+    is a 200, and no question sent after its DELETE returned cites it."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, run_rag
+    from tests.servers import free_port, stop, wait_http
+
+    data = tmp_path / "data"
+    env = {"RAG_DATA_DIR": str(data)}
+    assert run_rag("ingest", str(seeds_dir), "--quiet", env=env).returncode == 0
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rag", "serve", "--no-ui", "--port", str(port)],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    new_q = "How many river barges did the Velmar port authority buy?"
+    questions = [new_q, "What did Trump rule out on Aug. 18?"]
+    record: list[tuple[float, int, str, set[str]]] = []  # (sent at, status, question, cited ids)
+    halt = threading.Event()
+
+    def asker(n: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            for i in range(3000):  # bounded
+                if halt.is_set():
+                    return
+                q = questions[(n + i) % 2]
+                sent = time.monotonic()
+                r = c.post("/v1/answer", json={"question": q})
+                cited = (
+                    {x["article_id"] for x in r.json().get("citations", [])}
+                    if r.status_code == 200
+                    else set()
+                )
+                record.append((sent, r.status_code, q, cited))
+
+    def first_cited(after: float, within: float) -> float:
+        deadline = after + within
+        while time.monotonic() < deadline + 2:
+            hits = [t for t, s, q, c in list(record) if t >= after and q == new_q and "velmar" in c]
+            if hits:
+                return min(hits)
+            time.sleep(0.05)
+        raise AssertionError(f"the POSTed article was not answered from within {within} s")
+
+    text = "The Velmar port authority bought 12 river barges on Tuesday to carry grain, its chairman said."
+    threads = [threading.Thread(target=asker, args=(n,), daemon=True) for n in range(2)]
+    try:
+        wait_http(f"{url}/healthz", 180, server)
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        with httpx.Client(base_url=url, timeout=120) as c:
+            r = c.post(
+                "/v1/articles", json={"articles": [{"id": "velmar", "date": "2025-09-09", "text": text}]}
+            )
+            assert r.status_code == 200, r.text
+            posted = time.monotonic()
+            assert first_cited(posted, 5.0) - posted <= 5.0
+            r = c.delete("/v1/articles/velmar")
+            assert r.status_code == 200, r.text
+            deleted = time.monotonic()
+        time.sleep(3.0)
+    finally:
+        halt.set()
+        for t in threads:
+            t.join(timeout=120)
+        stop(server)
+        log.close()
+    bad = [(s, q) for _, s, q, _ in record if s != 200]
+    assert len(record) > 20 and not bad, (bad[:3], (tmp_path / "serve.log").read_text()[-3000:])
+    after = [c for t, _, q, c in record if t > deleted and q == new_q]
+    assert after and all("velmar" not in c for c in after), "cited after its DELETE returned"
