@@ -3,6 +3,7 @@ uvicorn server on 127.0.0.1 over a real embedded Chroma and the real MiniLM. Eac
 its own index (seeds/ plus what the tests write), so the shared read-only one stays intact."""
 
 import concurrent.futures as cf
+import os
 import threading
 import time
 
@@ -204,6 +205,23 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(client, method, path, kwarg
     assert client.get("/v1/articles/good-one").status_code == 404
 
 
+def test_a_write_while_another_process_writes_is_a_503_naming_the_holder(pipe, client):
+    from rag.index.lock import WriterLock
+
+    before = _state(client)
+    art = {"articles": [{"id": "busy", "date": "2025-09-12", "text": "The Brannock dam opened on Friday."}]}
+    with WriterLock(pipe.settings.data_dir).hold():  # what a `rag ingest` beside the server holds
+        for r in [client.post("/v1/articles", json=art), client.delete("/v1/articles/000_ae23ea00b4c5bd97")]:
+            assert r.status_code == 503, r.text
+            assert (
+                r.json()["error"]["type"] == "unavailable"
+                and str(os.getpid()) in r.json()["error"]["message"]
+            )
+    assert _state(client) == before
+    assert client.post("/v1/articles", json=art).status_code == 200  # free again
+    assert client.delete("/v1/articles/busy").status_code == 200
+
+
 def test_api_key_is_enforced_on_the_write_routes(pipe):
     settings = load_settings(data_dir=pipe.settings.data_dir, api_key="s3cret-key")
     art = {"articles": [{"id": "keyed", "date": "2025-09-12", "text": "The Brannock dam opened on Friday."}]}
@@ -292,7 +310,6 @@ def test_post_and_delete_through_a_real_rag_serve_while_clients_ask(tmp_path, se
     """The issue's "done when", through the API: a real `rag serve` process on an embedded index;
     while two clients keep asking, an article POSTed is answered from within 5 s, every response
     is a 200, and no question sent after its DELETE returned cites it."""
-    import os
     import subprocess
     import sys
 
