@@ -98,8 +98,7 @@ _TEXT_EXAMPLE = "date 2025-09-12\nKyiv talks stall\n\nTalks in Kyiv stalled on F
 
 
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
+    schema = _inline(model.model_json_schema())
     return {
         "requestBody": {
             "required": True,
@@ -109,6 +108,24 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
             },
         }
     }
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` put in place of each ``$ref`` (the body is read
+    by hand, so FastAPI does not register the models as components)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.rsplit("/", 1)[1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
 
 
 def articles_router(service: Service, require_key: Callable[[Request], None]) -> APIRouter:

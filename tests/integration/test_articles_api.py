@@ -260,6 +260,8 @@ def test_openapi_documents_the_write_routes_and_every_status(client):
             )
         if method != "delete":
             assert {"application/json", "text/plain"} <= set(op["requestBody"]["content"])
+            body = op["requestBody"]["content"]["application/json"]["schema"]
+            assert "$ref" not in str(body) and "text" in str(body)  # no dangling reference
 
 
 def test_live_post_while_clients_ask(server, client):
