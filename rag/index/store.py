@@ -90,7 +90,7 @@ class ChromaStore:
         running on the old instance finish on it). A server is always current: nothing to do."""
         if self.url is None and self._client is not None:
             with self._lock:
-                self._connect(fresh=True)
+                self._connect(check_format=False, fresh=True)
 
     def _cols(self) -> tuple[Any, Any]:
         if self._chunks is None:
