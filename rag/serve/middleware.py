@@ -101,7 +101,8 @@ class RequestId:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413, even when chunked.
+    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413, even when chunked
+    (``wider``: path prefixes with their own bound, e.g. the article upload routes).
 
     A declared ``Content-Length`` over the limit is refused before reading. A chunked body is
     counted as it is read; past the limit the app's reader gets an error, and whatever response
