@@ -23,3 +23,11 @@ class BadQuestionError(RagError):
 
 class StoreUnavailableError(RagError):
     """The vector store (e.g. a Chroma server) cannot be reached."""
+
+
+class IndexBusyError(StoreUnavailableError):
+    """Another process is writing to the embedded index (one writer at a time)."""
+
+
+class StoreWriteError(RagError):
+    """A write to the index failed for a reason the operator must fix (disk full, read-only)."""

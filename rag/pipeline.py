@@ -5,8 +5,9 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -19,10 +20,11 @@ from rag.answer.model import load_answer_model
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError
+from rag.errors import BadQuestionError, ConfigError, NotFoundError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
+from rag.index.lock import WriterLock
 from rag.index.store import ChromaStore
 from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
@@ -41,6 +43,8 @@ class Pipeline:
     answerer: Answerer
     verifier: CitationVerifier
     rewriter: QuestionRewriter = field(default_factory=RuleRewriter)
+    writer_lock: WriterLock | None = None  # embedded index: one writer at a time (rag.index.lock)
+    write_wait: float = 0.0  # seconds a write waits for another process's write before IndexBusyError
 
     @property
     def mode(self) -> str:
@@ -89,7 +93,7 @@ class Pipeline:
         t1 = time.perf_counter()
         answer = self.answerer.answer(q, hits, query_vector=found.vector)
         t2 = time.perf_counter()
-        answer = self.verifier.verify(answer)
+        answer = self.with_headlines(self.verifier.verify(answer))
         answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
@@ -107,9 +111,79 @@ class Pipeline:
             rewritten_question=q if q != asked else None,
         )
 
+    def with_headlines(self, answer: Answer) -> Answer:
+        """The answer with each citation's article headline filled in (what people read)."""
+        infos = self.corpus.articles
+        cites = tuple(
+            replace(c, headline=infos[c.article_id].headline) if c.article_id in infos else c
+            for c in answer.citations
+        )
+        return replace(answer, citations=cites)
+
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
         chunker or layout is rebuilt with this setup, its stored articles carried over."""
+        return self._index(paths, [], progress=progress, rebuild=rebuild)
+
+    def add_articles(
+        self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
+    ) -> IngestReport:
+        """Index already parsed articles exactly as ``rag ingest`` indexes files: a new id is
+        added, a changed one replaced (its old chunks gone, the new ones in, one commit), an
+        unchanged one skipped; a repeated id in ``articles`` is a failure naming it."""
+        return self._index([], articles, on_article=on_article)
+
+    def delete(self, article_ids: Sequence[str], missing_ok: bool = True) -> list[str]:
+        """Delete articles (text and chunks); returns the ids that existed. Readers stop citing
+        them at their next sync. ``missing_ok=False``: an unknown id is a NotFoundError naming
+        it, and nothing is deleted."""
+        with self._writing():
+            return self._delete(article_ids, missing_ok)
+
+    def _delete(self, article_ids: Sequence[str], missing_ok: bool) -> list[str]:
+        if not missing_ok:
+            known = self.store.get_articles(article_ids)
+            unknown = sorted({a for a in article_ids if a not in known})
+            if unknown:
+                raise NotFoundError(
+                    f"no article {', '.join(map(repr, unknown))} in {self.location}: nothing deleted "
+                    "(an id is its file's name without .txt; GET /v1/articles lists them)"
+                )
+        deleted = self.store.delete(article_ids)
+        if deleted:
+            self.corpus.sync(force=True)
+        return deleted
+
+    def _index(
+        self,
+        paths: list[Path],
+        articles: Sequence[Article],
+        progress: bool = False,
+        rebuild: bool = False,
+        on_article: Callable[[str, str], None] | None = None,
+    ) -> IngestReport:
+        with self._writing():
+            return self._index_locked(paths, articles, progress, rebuild, on_article)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the writer lock (embedded index) for a write, writing from an instance that has
+        read every earlier write (another process's included); a Chroma server needs neither."""
+        if self.writer_lock is None:
+            yield
+            return
+        with self.writer_lock.hold(self.write_wait):
+            self.store.refresh()
+            yield
+
+    def _index_locked(
+        self,
+        paths: list[Path],
+        articles: Sequence[Article],
+        progress: bool,
+        rebuild: bool,
+        on_article: Callable[[str, str], None] | None,
+    ) -> IngestReport:
         carry = []
         if self.store.format_mismatch() and not rebuild:
             carry = [art for _, art in self.store.iter_articles()]
@@ -118,7 +192,7 @@ class Pipeline:
             self.store.reset()
         background = background_factory(self.embedder)
         report = Indexer(self.store, self.embedder, background=background).ingest(
-            paths, progress=progress, carry_over=carry
+            paths, progress=progress, on_article=on_article, carry_over=carry, articles=articles
         )
         self.corpus.sync(force=True)
         return report
@@ -214,4 +288,5 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         from rag.answer.rewrite_llm import LLMRewriter
 
         rewriter = LLMRewriter(llm)
-    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter)
+    lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
+    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock)

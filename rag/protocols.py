@@ -10,13 +10,13 @@ no caller reaches through one step into another's attributes. Implementations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
 import numpy as np
 
-from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, Query, Retrieval, Turn
+from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, IngestReport, Query, Retrieval, Turn
 
 
 class Embedder(Protocol):
@@ -39,12 +39,14 @@ class BackgroundEmbedder(Protocol):
 
 
 class ArticleStore(Protocol):
-    """Committed articles and chunk vectors (the readers' side of the store)."""
+    """Committed articles and chunk vectors (the readers' side of the store, and deletion)."""
 
     @property
     def location(self) -> str: ...
 
     def generation(self) -> str: ...
+
+    def refresh(self) -> None: ...
 
     def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]: ...
 
@@ -61,6 +63,8 @@ class ArticleStore(Protocol):
     def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def format_mismatch(self) -> str: ...
+
+    def delete(self, article_ids: Sequence[str]) -> list[str]: ...
 
 
 class Retriever(Protocol):
@@ -115,3 +119,11 @@ class AnswerService(Protocol):
     def health(self) -> dict[str, object]: ...
 
     def fingerprint(self) -> dict[str, object]: ...
+
+    def add_articles(
+        self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
+    ) -> IngestReport: ...
+
+    def replace_article(self, article: Article) -> IngestReport: ...
+
+    def delete_article(self, article_id: str) -> None: ...

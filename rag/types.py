@@ -49,20 +49,14 @@ class Article:
         """Content hash of id, date and text: changes whenever the article does."""
         return content_hash(self.article_id, self.published_iso, self.text)
 
-    @property
-    def title(self) -> str:
-        """A title-like first line: the first sentence, cut at 120 characters."""
-        first = self.text.strip().split("\n", 1)[0]
-        return first if len(first) <= 120 else first[:117].rstrip() + "..."
-
 
 @dataclass(frozen=True)
 class ArticleInfo:
-    """What the store lists about an article without its text."""
+    """What the store lists about an article without its text (``headline``: see ``rag.text.headline``)."""
 
     article_id: str
     published: dt.date
-    title: str
+    headline: str
     chunks: int
     digest: str
 
@@ -187,6 +181,7 @@ class Citation:
     start: int
     end: int
     role: str = "answer"  # "answer" | "context" | "corroboration"
+    headline: str = ""  # the article's headline, for people (filled in by the pipeline)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -196,6 +191,7 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "role": self.role,
+            "headline": self.headline,
         }
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from rag.index.embed import FakeHashEmbedder
 from rag.text import chunk_article
+from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, DateRange
 
 
@@ -39,14 +40,23 @@ class FakeArticleStore:
             self.dates[c.chunk_id] = article.published_int
         self._gen += 1
 
-    def delete(self, article_id: str) -> None:
-        if self.articles.pop(article_id, None) is not None:
-            for cid in [c for c in self.vectors if c.startswith(f"{article_id}:")]:
-                del self.vectors[cid], self.dates[cid]
+    def delete(self, article_ids: Sequence[str] | str) -> list[str]:
+        """Delete articles (a str: one id); returns the ids that existed."""
+        deleted = []
+        for article_id in sorted({article_ids} if isinstance(article_ids, str) else set(article_ids)):
+            if self.articles.pop(article_id, None) is not None:
+                for cid in [c for c in self.vectors if c.startswith(f"{article_id}:")]:
+                    del self.vectors[cid], self.dates[cid]
+                deleted.append(article_id)
+        if deleted:
             self._gen += 1
+        return deleted
 
     def _info(self, a: Article) -> ArticleInfo:
-        return ArticleInfo(a.article_id, a.published, a.title, len(chunk_article(a)), a.digest)
+        return ArticleInfo(a.article_id, a.published, headline(a.text), len(chunk_article(a)), a.digest)
+
+    def refresh(self) -> None:
+        self.calls.append("refresh")
 
     def generation(self) -> str:
         self.calls.append("generation")

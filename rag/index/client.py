@@ -20,9 +20,10 @@ from rag.errors import StoreUnavailableError
 from rag.index.rows import looks_like_connection_error
 
 
-def open_client(url: str | None, data_dir: Path | None, timeout: float = 5.0) -> Any:
+def open_client(url: str | None, data_dir: Path | None, timeout: float = 5.0, fresh: bool = False) -> Any:
     """A Chroma client for ``url`` (a server, every call bounded by ``timeout`` seconds) or else
-    ``data_dir`` (embedded, created if missing)."""
+    ``data_dir`` (embedded, created if missing). ``fresh``: a new embedded instance that reads
+    the folder as it is now (see ``forget_embedded``)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -40,7 +41,56 @@ def open_client(url: str | None, data_dir: Path | None, timeout: float = 5.0) ->
     if data_dir is None:
         raise ValueError("open_client needs a url or a data_dir")
     data_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        forget_embedded(data_dir)
     return chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def forget_embedded(data_dir: Path) -> None:
+    """Make the next ``PersistentClient(data_dir)`` a new instance that loads the folder afresh.
+
+    chromadb caches one embedded instance per path for the process (``SharedSystemClient``), and
+    that instance keeps its HNSW vectors in memory as they were when first read: writes by another
+    process reach its SQLite rows but not its vectors (a query filtered on metadata then fails with
+    "Error finding id"). Dropping the cached instance, without stopping it, lets calls already
+    running on it finish; it is freed when the last collection using it goes.
+    ``test_client.py`` checks that a chromadb upgrade has not moved this cache.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(str(data_dir), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(data_dir), None)
+
+
+def open_collections(
+    url: str | None,
+    data_dir: Path | None,
+    timeout: float,
+    name: str,
+    index_format: dict[str, str],
+    fresh: bool = False,
+) -> tuple[Any, Any, Any, Any]:
+    """(client, chunks, articles, meta): an index's three collections, created if missing. Any
+    failure is a StoreUnavailableError naming the location."""
+    try:
+        client = open_client(url, data_dir, timeout, fresh)
+        chunks = client.get_or_create_collection(
+            f"{name}_chunks",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=index_format,
+        )
+        articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+        meta = client.get_or_create_collection(f"{name}_meta", embedding_function=None)
+    except Exception as e:
+        if url and is_timeout(e):
+            raise timed_out(url, timeout, "connect") from e
+        raise StoreUnavailableError(
+            f"cannot open Chroma at {url or data_dir}: {e}. "
+            + ("Is `chroma run` up at that URL?" if url else "Is another process using that folder?")
+        ) from e
+    return client, chunks, articles, meta
 
 
 def is_timeout(e: BaseException) -> bool:

@@ -58,9 +58,11 @@ class Indexer:
         progress: bool = False,
         on_article: Callable[[str, str], None] | None = None,
         carry_over: Sequence[Article] = (),
+        articles: Sequence[Article] = (),
     ) -> IngestReport:
         """Index every article file under ``paths``; returns what was added/updated/unchanged/failed.
 
+        ``articles``: already parsed articles to index like files (e.g. uploaded through the API).
         ``carry_over``: articles already loaded (from an index being rebuilt) to index as well,
         unless a file under ``paths`` has the same id (the file wins).
         """
@@ -68,9 +70,10 @@ class Indexer:
         files: list[Path] = []
         for item in discover(paths):
             (failed.append if isinstance(item, FileFailure) else files.append)(item)  # type: ignore[arg-type]
-        # (where it comes from, the article if already loaded): files load one at a time below
-        sources: list[tuple[Path, Article | None]] = [(p, None) for p in files]
-        sources += [(Path(f"(stored) {a.article_id}"), a) for a in carry_over]
+        # (where it comes from, the article if already loaded, carried over?): files load below
+        sources: list[tuple[Path, Article | None, bool]] = [(p, None, False) for p in files]
+        sources += [(Path(f"(given) {a.article_id}"), a, False) for a in articles]
+        sources += [(Path(f"(stored) {a.article_id}"), a, True) for a in carry_over]
         known = self.store.digests()
         added: list[str] = []
         updated: list[str] = []
@@ -86,15 +89,15 @@ class Indexer:
         )
         writer = _BatchWriter(self.store, self.embedder, child, on_article, bar)
         try:
-            for path, stored in sources:
+            for path, given, carried in sources:
                 bar.set_postfix_str(path.name[-30:], refresh=False)
                 try:
-                    article = stored or load_file(path)
+                    article = given or load_file(path)
                 except ArticleError as e:
                     failed.append(FileFailure(str(path), str(e)))
                     bar.update(1)
                     continue
-                if stored and article.article_id in seen:
+                if carried and article.article_id in seen:
                     bar.update(1)
                     continue
                 if article.article_id in seen:

@@ -65,6 +65,16 @@ def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
         data = path.read_bytes()
     except OSError as e:
         raise ArticleError(f"cannot read file: {e.strerror or e}") from None
+    return parse_bytes(data, path.stem, max_bytes)
+
+
+def parse_bytes(data: bytes, article_id: str, max_bytes: int = MAX_FILE_BYTES) -> Article:
+    """A file's bytes (read from disk, uploaded or sent to the API) to an Article, with the same
+    checks and words as ``rag ingest``: size, binary, UTF-8, then ``parse_article``."""
+    if len(data) > max_bytes:
+        raise ArticleError(
+            f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit for one article"
+        )
     if b"\x00" in data[:65536]:
         raise ArticleError("binary file (contains NUL bytes), not a text article")
     try:
@@ -73,7 +83,7 @@ def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Article:
         raise ArticleError(
             f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}): re-save the file as UTF-8"
         ) from None
-    return parse_article(raw, path.stem)
+    return parse_article(raw, article_id)
 
 
 def discover(paths: Iterable[Path], suffixes: tuple[str, ...] = (".txt",)) -> Iterator[Path | FileFailure]:

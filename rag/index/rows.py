@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from rag.text.headline import headline
 from rag.types import ArticleInfo, Chunk, DateRange
 
 
@@ -37,11 +38,13 @@ def chunk_metadata(c: Chunk) -> dict[str, Any]:
     return {"article_id": c.article_id, "published_int": int_date(c.published)}
 
 
-def article_info(article_id: str, md: dict[str, Any]) -> ArticleInfo:
+def article_info(article_id: str, md: dict[str, Any], text: str | None = None) -> ArticleInfo:
+    """An article row's metadata as an ``ArticleInfo``; with its ``text``, the headline is derived
+    from it (rows written before the headline rule hold an older ``title``)."""
     return ArticleInfo(
         article_id,
         dt.date.fromisoformat(str(md["published"])),
-        str(md.get("title", "")),
+        headline(text) if text is not None else str(md.get("headline") or md.get("title", "")),
         int(md.get("chunks", 0)),
         str(md["digest"]),
     )

@@ -18,16 +18,18 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError, StoreUnavailableError
-from rag.index.client import is_timeout, open_client, server_failure, timed_out
+from rag.errors import ConfigError
+from rag.index.client import is_timeout, open_collections, server_failure
 from rag.index.rows import article_info, chunk_metadata, format_difference, where_dates
 from rag.text import CHUNKER
+from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -70,24 +72,10 @@ class ChromaStore:
         return self.url or str(self.data_dir)
 
     # ------------------------------------------------------------------ connection
-    def _connect(self, check_format: bool = True) -> None:
-        try:
-            client = open_client(self.url, self.data_dir, self.timeout)
-            chunks = client.get_or_create_collection(
-                f"{self.name}_chunks",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=self.index_format,
-            )
-            articles = client.get_or_create_collection(f"{self.name}_articles", embedding_function=None)
-            meta = client.get_or_create_collection(f"{self.name}_meta", embedding_function=None)
-        except Exception as e:
-            if self.url and is_timeout(e):
-                raise timed_out(self.url, self.timeout, "connect") from e
-            raise StoreUnavailableError(
-                f"cannot open Chroma at {self.location}: {e}. "
-                + ("Is `chroma run` up at that URL?" if self.url else "Is another process using that folder?")
-            ) from e
+    def _connect(self, check_format: bool = True, fresh: bool = False) -> None:
+        client, chunks, articles, meta = open_collections(
+            self.url, self.data_dir, self.timeout, self.name, self.index_format, fresh
+        )
         self._mismatch = format_difference(chunks.metadata or {}, self.index_format)
         if check_format and self._mismatch:
             raise ConfigError(
@@ -96,6 +84,13 @@ class ChromaStore:
                 "or use another RAG_DATA_DIR / RAG_COLLECTION"
             )
         self._client, self._chunks, self._articles, self._meta = client, chunks, articles, meta
+
+    def refresh(self) -> None:
+        """Embedded: reopen the folder so vectors written by other processes are seen (calls
+        running on the old instance finish on it). A server is always current: nothing to do."""
+        if self.url is None and self._client is not None:
+            with self._lock:
+                self._connect(check_format=False, fresh=True)
 
     def _cols(self) -> tuple[Any, Any]:
         if self._chunks is None:
@@ -122,10 +117,6 @@ class ChromaStore:
         self._call("heartbeat", chunks.count)
 
     # ------------------------------------------------------------------ writes
-    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
-        """Replace one article's chunks and commit its article row (the marker) last."""
-        self.write_articles([(article, chunks, embeddings)])
-
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
         """Write a batch of articles: stale chunks out, new chunks in, then the article rows.
 
@@ -175,7 +166,7 @@ class ChromaStore:
                     "published_int": a.published_int,
                     "digest": a.digest,
                     "chunks": len(chunks),
-                    "title": a.title,
+                    "headline": headline(a.text),
                 }
                 for a, chunks, _ in items
             ],
@@ -183,8 +174,6 @@ class ChromaStore:
 
     def bump_generation(self) -> str:
         """Mark the store as changed so every reader (in any process) refreshes its view."""
-        import uuid
-
         self._cols()
         gen = uuid.uuid4().hex
         self._call(
@@ -198,11 +187,18 @@ class ChromaStore:
         res = self._call("get", self._meta.get, ids=["state"], include=["metadatas"])
         return str(res["metadatas"][0]["generation"]) if res["ids"] else "empty"
 
-    def delete_article(self, article_id: str) -> bool:
+    def delete(self, article_ids: Sequence[str]) -> list[str]:
+        """Delete articles; returns the ids that existed. Each article row (the commit marker) goes
+        first, so a crash leaves only orphan chunk rows, which readers never look up and the next
+        ingest deletes. The generation changes when anything was deleted."""
         ccol, acol = self._cols()
-        existed = bool(self._call("get", acol.get, ids=[article_id], include=[])["ids"])
-        self._call("delete", acol.delete, ids=[article_id])  # uncommit first
-        self._call("delete", ccol.delete, where={"article_id": article_id})
+        ids = sorted(set(article_ids))
+        found = set(self._call("get", acol.get, ids=ids, include=[])["ids"]) if ids else set()
+        existed = [i for i in ids if i in found]
+        if existed:
+            self._call("delete", acol.delete, ids=existed)  # uncommit first
+            self._call("delete", ccol.delete, where={"article_id": {"$in": existed}})
+            self.bump_generation()
         return existed
 
     # ------------------------------------------------------------------ reads
@@ -245,7 +241,7 @@ class ChromaStore:
         _, acol = self._cols()
         for page in self._pages(acol, include=["documents", "metadatas"]):
             for i, doc, md in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                info = article_info(i, md)
+                info = article_info(i, md, doc)
                 yield info, Article(i, info.published, doc)
 
     def chunk_rows(self) -> Iterator[tuple[str, str]]:
@@ -276,14 +272,17 @@ class ChromaStore:
         n = n_hint if n_hint is not None else self._call("count", ccol.count)
         if n == 0 or k <= 0:
             return []
-        res = self._call(
-            "query",
-            ccol.query,
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=min(k, n),
-            where=where_dates(date_range),
-            include=["distances"],
-        )
+        where = where_dates(date_range)
+        ask = {"query_embeddings": [np.asarray(vector, dtype=np.float32)], "include": ["distances"]}
+        try:
+            res = self._call("query", ccol.query, n_results=min(k, n), where=where, **ask)
+        except Exception as e:
+            if self.url or where is None or "Error finding id" not in str(e):
+                raise
+            # Another process wrote since this instance read the vectors: until the next refresh,
+            # ask unfiltered and deeper; the caller keeps the ids its view knows, within the dates.
+            log.info("embedded index changed by another process: unfiltered dense query")
+            res = self._call("query", ccol.query, n_results=min(max(8 * k, 200), n), **ask)
         return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ committed articles: the rows of a crashed, half-written ingest are never looked 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -52,17 +53,34 @@ class Corpus:
 
     # ----------------------------------------------------------------- sync
     def sync(self, force: bool = False) -> bool:
-        """Reload if the store changed; returns True when a reload happened."""
+        """Reload if the store changed; returns True when a reload happened.
+
+        While one thread reloads, the others keep answering from the current view; a failed
+        reload keeps the current view too (and is retried at the next check). The store is
+        reopened first (``ArticleStore.refresh``), so its vectors cover everything the new view
+        holds: a view never names a chunk its store cannot find.
+        """
         now = time.monotonic()
         if not force and self.generation is not None and now - self._checked < self.refresh_seconds:
             return False
-        with self._lock:
+        if not self._lock.acquire(blocking=force or self.generation is None):
+            return False  # another thread is reloading: serve the current view meanwhile
+        try:
             gen = self.store.generation()
             self._checked = time.monotonic()
             if gen == self.generation and not force:
                 return False
+            if self.generation is not None:
+                self.store.refresh()
             self._reload(gen)
             return True
+        except Exception:
+            if self.generation is None or force:
+                raise
+            log.exception("corpus: reload failed; still answering from generation %s", self.generation)
+            return False
+        finally:
+            self._lock.release()
 
     def _reload(self, gen: str) -> None:
         t0 = time.perf_counter()
@@ -90,13 +108,18 @@ class Corpus:
         by_article: dict[str, list[Chunk]] = {}
         for c in ordered:
             by_article.setdefault(c.article_id, []).append(c)
-        self.articles, self.chunks, self.bm25, self.by_article = infos, chunks, index, by_article
-        self.vocab = sorted(index.postings)
-        self._published = np.array(
-            [c.published.year * 10000 + c.published.month * 100 + c.published.day for c in ordered],
-            dtype=np.int64,
+        vocab = sorted(index.postings)
+        published = np.array([_int_date(c.published) for c in ordered], dtype=np.int64)
+        # one statement, so a question never meets a BM25 index beside dates of another view
+        self.articles, self.chunks, self.bm25, self.by_article, self.vocab, self._published, self._texts = (
+            infos,
+            chunks,
+            index,
+            by_article,
+            vocab,
+            published,
+            texts,
         )
-        self._texts = texts
         self._sentences = {}
         self._tokens = {}
         self._article_tokens = {}
@@ -220,18 +243,35 @@ class Corpus:
         return self.bm25.doc_freq(token)
 
     def dense(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[str, float]]:
-        """The store's ``k`` nearest chunk ids to ``vector`` with cosine similarity, within ``dr``."""
-        return self.store.dense(vector, k, dr, n_hint=len(self.chunks))
+        """The store's ``k`` nearest committed chunk ids to ``vector`` with cosine similarity,
+        within ``dr`` (checked here too: a store changed by another process may answer unfiltered)."""
+        chunks = self.chunks
+        pairs = self.store.dense(vector, k, dr, n_hint=len(chunks))
+        if dr.is_open:
+            return pairs
+        lo = _int_date(dr.start) if dr.start else 0
+        hi = _int_date(dr.end) if dr.end else 99999999
+        inside = [
+            (cid, s) for cid, s in pairs if cid in chunks and lo <= _int_date(chunks[cid].published) <= hi
+        ]
+        return inside[:k]
 
     def lexical(self, text: str, k: int, dr: DateRange) -> list[tuple[str, float]]:
         """The ``k`` best BM25 (chunk id, score) pairs for ``text``, within ``dr`` (a word no
         chunk uses is looked up as the vocabulary word it is a typo of, if any)."""
         tokens = [self.correct_term(t) or t for t in tokenize(text)]
-        return self.bm25.top(tokens, k, self.date_mask(dr))
+        bm25, mask = self.bm25, self.date_mask(dr)
+        if mask is not None and len(mask) != len(bm25):  # a reload swapped the view in between
+            bm25, mask = self.bm25, self.date_mask(dr)
+        return bm25.top(tokens, k, mask)
 
     def date_mask(self, dr: DateRange) -> np.ndarray | None:
         if dr.is_open:
             return None
-        lo = 0 if dr.start is None else dr.start.year * 10000 + dr.start.month * 100 + dr.start.day
-        hi = 99999999 if dr.end is None else dr.end.year * 10000 + dr.end.month * 100 + dr.end.day
+        lo = 0 if dr.start is None else _int_date(dr.start)
+        hi = 99999999 if dr.end is None else _int_date(dr.end)
         return (self._published >= lo) & (self._published <= hi)
+
+
+def _int_date(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day

@@ -22,13 +22,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.config import Settings
-from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError
+from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError, StoreWriteError
 from rag.pipeline import Pipeline
+from rag.serve.articles_api import articles_router
 from rag.serve.feedback import FeedbackStore
 from rag.serve.feedback_api import feedback_router
 from rag.serve.guards import LoginThrottle, SecurityHeaders
 from rag.serve.middleware import (
     MAX_BODY_BYTES,
+    WIDER_BODY_LIMITS,
     BodyLimit,
     ErrorShape,
     RequestId,
@@ -94,10 +96,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, wider=WIDER_BODY_LIMITS)
     app.add_middleware(LoginThrottle)
     app.add_middleware(ErrorShape)
     app.add_middleware(SecurityHeaders)
@@ -122,6 +124,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         BadQuestionError: (400, "invalid_request"),
         NotFoundError: (404, "not_found"),
         StoreUnavailableError: (503, "unavailable"),
+        StoreWriteError: (503, "unavailable"),
         RagError: (400, "invalid_request"),
     }.items():
 
@@ -169,7 +172,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
             {
                 "article_id": a.article_id,
                 "published": a.published.isoformat(),
-                "title": a.title,
+                "headline": a.headline,
+                "title": a.headline,
                 "chunks": a.chunks,
             }
             for a in infos
@@ -188,6 +192,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         return {"article_id": art.article_id, "published": art.published_iso, "text": art.text}
 
     app.include_router(v1)
+    app.include_router(articles_router(service, require_key))
 
     health_deadline = settings.chroma_timeout + 1.0
 

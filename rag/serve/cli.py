@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
+    s = sub.add_parser("delete", help="delete articles (their text and chunks) by id")
+    s.add_argument("article_ids", nargs="+", metavar="ID", help="article ids (file names without .txt)")
+    s.add_argument("--missing-ok", action="store_true", help="skip unknown ids instead of failing")
+    s.add_argument("--json", action="store_true")
+
     s = sub.add_parser("ask", help="answer questions with quoted citations")
     s.add_argument("questions", nargs="+", metavar="QUESTION")
     s.add_argument("--json", action="store_true", help="one JSON object per question per line")
@@ -96,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         handler = {
             "ingest": _ingest,
+            "delete": _delete,
             "ask": _ask,
             "show": _show,
             "status": _status,
@@ -163,6 +169,12 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAIL if report.failed else EXIT_OK
 
 
+def _delete(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.serve.commands import delete_command
+
+    return delete_command(_pipeline(settings), args.article_ids, args.missing_ok, args.json)
+
+
 def _date_range(args: argparse.Namespace) -> DateRange:
     from rag.types import DateRange
 
@@ -213,40 +225,9 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.index.embed import embedder_name
-    from rag.index.store import ChromaStore
+    from rag.serve.commands import status_command
 
-    emb = embedder_name(settings.embedder)  # the name only: status loads no model
-    store = (
-        ChromaStore(
-            url=settings.chroma_url,
-            name=settings.collection,
-            embedder_name=emb,
-            timeout=settings.chroma_timeout,
-        )
-        if settings.chroma_url
-        else ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb)
-    )
-    mismatch = store.format_mismatch()
-    n_articles, n_chunks = store.counts()
-    infos = store.list_articles()
-    out = {
-        "articles": n_articles,
-        "chunks": n_chunks,
-        "store": "server" if settings.chroma_url else "embedded",
-        "location": store.location,
-        "collection": settings.collection,
-        "embedder": emb,
-        "needs_reindex": mismatch or None,
-        "published_from": min((a.published for a in infos), default=None),
-        "published_to": max((a.published for a in infos), default=None),
-    }
-    if args.json:
-        print(json.dumps(out, default=str))
-    else:
-        for k, v in out.items():
-            print(f"{k:>15}: {v if v is not None else '-'}")
-    return EXIT_OK
+    return status_command(settings, args.json)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -35,7 +35,8 @@ def format_text(ans: Answer) -> str:
         lines.append("")
         for i, c in enumerate(ans.citations, start=1):
             role = f" ({_ROLE_LABEL[c.role]})" if c.role in _ROLE_LABEL else ""
-            lines.append(f"  [{i}] {c.article_id}, {c.published.isoformat()}, chars {c.start}-{c.end}{role}")
+            where = f"{c.published.isoformat()} ({c.article_id}, chars {c.start}-{c.end})"
+            lines.append(f"  [{i}] {c.headline}, {where}{role}" if c.headline else f"  [{i}] {where}{role}")
             lines.append(f"      “{c.quote}”")
     if ans.answer_span is not None:
         sp = ans.answer_span
@@ -70,9 +71,10 @@ def format_markdown(ans: Answer, marker: Callable[[int], str] | None = None) -> 
             role = f" _({_ROLE_LABEL[c.role]})_" if c.role in _ROLE_LABEL else ""
             local = _local_span(c, ans.answer_span) if c is first else None
             quote = _escape_bold(c.quote, *local) if local else escape_markdown(c.quote)
+            head = f"**{escape_markdown(c.headline)}**, " if c.headline else ""
             out += (
-                f"\n{i}. “{quote}” — {escape_markdown(c.article_id)}, "
-                f"{c.published.isoformat()}, chars {c.start}–{c.end}{role}"
+                f"\n{i}. “{quote}” — {head}{c.published.isoformat()} "
+                f"({escape_markdown(c.article_id)}, chars {c.start}–{c.end}){role}"
             )
     if ans.unverified:
         out += "\n\n_Removed because not verbatim in any cited article:_ " + "; ".join(
@@ -180,14 +182,13 @@ def highlight_html(
     citation: Citation | None,
     context_chars: int | None = None,
     span: AnswerSpan | None = None,
+    headline: str = "",
 ) -> str:
     """The article as HTML with the cited span in ``<mark>``; offsets index ``article.text`` exactly.
-    An answer ``span`` inside the citation gets a stronger ``<mark class='rag-span'>`` within it."""
+    An answer ``span`` inside the citation gets a stronger ``<mark class='rag-span'>`` within it.
+    The head shows the headline (when given), the date and, smaller, the article id."""
     text = article.text
-    head = (
-        f"<div class='rag-article-head'><b>{html.escape(article.article_id)}</b> · published "
-        f"{article.published.isoformat()}</div>"
-    )
+    head = f"<div class='rag-article-head'>{article_head_html(article.article_id, article.published_iso, headline)}</div>"
     if citation is None or not (0 <= citation.start < citation.end <= len(text)):
         body = html.escape(text)
     else:
@@ -214,4 +215,13 @@ def _quote_html(text: str, citation: Citation, span: AnswerSpan | None) -> str:
         html.escape(text[a:s])
         + f"<mark class='rag-span' data-start='{s}' data-end='{e}'>{html.escape(text[s:e])}</mark>"
         + html.escape(text[e:b])
+    )
+
+
+def article_head_html(article_id: str, published: str, headline: str = "") -> str:
+    """``<b>headline</b> · published DATE · <small>id</small>``, every part HTML-escaped."""
+    title = f"<b class='rag-headline'>{html.escape(headline)}</b> · " if headline else ""
+    return (
+        f"{title}published {html.escape(published)} · "
+        f"<small class='rag-article-id'>{html.escape(article_id)}</small>"
     )

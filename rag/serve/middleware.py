@@ -20,6 +20,8 @@ from starlette.datastructures import Headers, MutableHeaders
 
 log = logging.getLogger("rag.serve.api")
 MAX_BODY_BYTES = 256 * 1024
+MAX_ARTICLES_BODY_BYTES = 8 * 1024 * 1024  # POST/PUT /v1/articles: one 5 MB article fits, escaped as JSON
+WIDER_BODY_LIMITS = {"/v1/articles": MAX_ARTICLES_BODY_BYTES}  # path prefix -> its own bound
 
 
 def error_response(
@@ -99,14 +101,15 @@ class RequestId:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413, even when chunked.
+    """ASGI middleware: refuse request bodies over ``limit`` bytes with 413, even when chunked
+    (``wider``: path prefixes with their own bound, e.g. the article upload routes).
 
     A declared ``Content-Length`` over the limit is refused before reading. A chunked body is
     counted as it is read; past the limit the app's reader gets an error, and whatever response
     the app then starts (FastAPI turns a failed read into a 400) is replaced by the 413."""
 
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, wider: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.wider = app, limit, wider or {}
 
     async def __call__(
         self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]], send: Any
@@ -114,9 +117,11 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         rid = scope.get("state", {}).get("request_id")
+        path = scope.get("path", "")
+        limit = next((n for p, n in self.wider.items() if path.startswith(p)), self.default)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _send_413(send, self.limit, rid)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _send_413(send, limit, rid)
         seen = 0
         over = False
         replaced = False
@@ -126,7 +131,7 @@ class BodyLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     over = True
                     raise _TooLarge
             return msg
@@ -135,7 +140,7 @@ class BodyLimit:
             nonlocal replaced
             if over and message["type"] == "http.response.start":
                 replaced = True
-                await _send_413(send, self.limit, rid)
+                await _send_413(send, limit, rid)
                 return
             if replaced:
                 return
@@ -145,7 +150,7 @@ class BodyLimit:
             await self.app(scope, limited, guarded_send)
         except _TooLarge:
             if not replaced:
-                await _send_413(send, self.limit, rid)
+                await _send_413(send, limit, rid)
 
 
 class _TooLarge(Exception):

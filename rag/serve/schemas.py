@@ -158,6 +158,7 @@ class CitationModel(BaseModel):
     start: int
     end: int
     role: str = Field(description="answer | context | corroboration | other_report | other_context")
+    headline: str = Field(default="", description="The article's headline, for people to read")
 
 
 class AnswerSpanModel(BaseModel):
@@ -259,7 +260,8 @@ class ChatRequest(_Body):
 class ArticleSummary(BaseModel):
     article_id: str
     published: str
-    title: str
+    headline: str = Field(description="The file's first line when it is a headline, else its first sentence")
+    title: str = Field(description="The same as headline (kept for older clients)")
     chunks: int
 
 

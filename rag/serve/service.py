@@ -3,14 +3,15 @@ the event loop in a bounded thread pool, and the article collection through publ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 import anyio
 
 from rag.config import Settings
-from rag.errors import StoreUnavailableError
+from rag.errors import NotFoundError, StoreUnavailableError
 from rag.pipeline import Pipeline
-from rag.types import Answer, Article, ArticleInfo, DateRange, Turn
+from rag.types import Answer, Article, ArticleInfo, DateRange, IngestReport, Turn
 
 
 class Service:
@@ -21,6 +22,8 @@ class Service:
         self.settings = settings
         self._pipeline = pipeline
         self.limiter = anyio.CapacityLimiter(workers)
+        self.write_limiter = anyio.CapacityLimiter(1)  # writes run one at a time, beside answers
+        self._write_lock = threading.Lock()  # the chat and the API write through one lock
 
     @property
     def ready(self) -> bool:
@@ -90,3 +93,26 @@ class Service:
             "store": "server" if self.settings.chroma_url else "embedded",
             "mode": pipe.mode,
         }
+
+    # ----------------------------------------------------------------- writes
+    def add_articles(
+        self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
+    ) -> IngestReport:
+        """Add or replace articles (checked whole by the caller); answers use them once this returns."""
+        with self._write_lock:
+            return self._ready_pipeline().add_articles(articles, on_article=on_article)
+
+    def replace_article(self, article: Article) -> IngestReport:
+        """Replace an existing article (old chunks out, new ones in, one commit); NotFoundError if unknown."""
+        with self._write_lock:
+            pipe = self._ready_pipeline()
+            if pipe.article(article.article_id) is None:
+                raise NotFoundError(
+                    f"no article {article.article_id!r} to replace: POST /v1/articles adds a new one"
+                )
+            return pipe.add_articles([article])
+
+    def delete_article(self, article_id: str) -> None:
+        """Delete an article; NotFoundError if unknown. No answer cites it once this returns."""
+        with self._write_lock:
+            self._ready_pipeline().delete([article_id], missing_ok=False)

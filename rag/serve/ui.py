@@ -19,6 +19,7 @@ from rag.serve.chat_tools import export_button, wire_chat_tools
 from rag.serve.conversation import turns_from_answers
 from rag.serve.feedback import FeedbackStore
 from rag.serve.feedback_ui import attach_feedback
+from rag.serve.ui_articles import ARTICLES_CSS, articles_tab
 from rag.serve.ui_citations import PLACEHOLDER_HTML, chat_markdown, source_html
 from rag.types import DateRange
 
@@ -38,6 +39,7 @@ CSS = (
 @media (max-width: 640px) { #rag-source .rag-article { max-height: 320px; } }
 """
     + cites.CITE_CSS
+    + ARTICLES_CSS
 )
 JS = cites.CITE_JS
 
@@ -97,7 +99,11 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
     def clear():
         return "", [], [], gr.update(choices=[], value=None), PLACEHOLDER_HTML, -1
 
-    with gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo:
+    with (
+        gr.Blocks(title="Newsroom Q&A", analytics_enabled=False) as demo,
+        gr.Tabs() as tabs,
+        gr.Tab("Chat") as chat_tab,
+    ):
         answers = gr.State([])
         shown = gr.State(-1)  # which answer the sources panel shows (the reader may click an earlier one)
         gr.Markdown(
@@ -156,5 +162,8 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
         wire_chat_tools(
             chat, box, answers, export, respond, [box, chat, date_from, date_to, answers], outputs
         )
+        chat_tab.select(show, [pick, answers, shown], source, api_visibility="private")  # a deletion shows
         new.click(clear, None, outputs, api_visibility="private")
+    with demo, tabs, gr.Tab("Articles", elem_id="rag-articles-tab") as tab:
+        articles_tab(service, tab)
     return demo

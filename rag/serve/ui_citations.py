@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.serve.format import format_markdown, highlight_html
+from rag.serve.ui_articles import withdrawn_html
 from rag.types import Answer, AnswerSpan, Citation
 
 PLACEHOLDER_HTML = (
@@ -90,7 +91,7 @@ CITE_JS = r"""
 def choices(answer: dict[str, Any]) -> list[str]:
     """Radio labels of an answer's citations: ``["[1] 001_x · 2025-09-05", "[2] ... (context)"]``."""
     return [
-        f"[{i}] {c['article_id']} · {c['published']}"
+        f"[{i}] {c.get('headline') or c['article_id']} · {c['published']}"
         + ("" if c["role"] == "answer" else f" ({c['role'].replace('_', ' ')})")
         for i, c in enumerate(answer.get("citations", []), start=1)
     ]
@@ -154,15 +155,16 @@ def source_html(article_of: Callable[[str], Any], answer: dict[str, Any] | None,
         )
     c = cites[max(0, min(index, len(cites) - 1))]
     art = article_of(c["article_id"])
-    if art is None:
-        return "<div class='rag-empty'>That article is no longer in the index.</div>"
+    if art is None or art.text[c["start"] : c["end"]] != c["quote"]:  # deleted or replaced since
+        return withdrawn_html(c, changed=art is not None)
     cit = Citation(
         c["article_id"], dt.date.fromisoformat(c["published"]), c["quote"], c["start"], c["end"], c["role"]
     )
     sp = answer.get("answer_span")
     span = AnswerSpan(sp["article_id"], sp["start"], sp["end"], sp["text"]) if sp else None
-    excerpt = highlight_html(art, cit, context_chars=500, span=span)
-    full = highlight_html(art, cit, span=span).replace("id='rag-quote'", "")
+    head = c.get("headline", "")
+    excerpt = highlight_html(art, cit, context_chars=500, span=span, headline=head)
+    full = highlight_html(art, cit, span=span, headline=head).replace("id='rag-quote'", "")
     return f"{excerpt}<details class='rag-full'><summary>Show the full article</summary>{full}</details>"
 
 

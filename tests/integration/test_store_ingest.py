@@ -93,7 +93,7 @@ def test_date_filter_and_delete(fake_pipeline, tmp_path):
     q = Query("tariffs India", top_k=5, date_range=DateRange(dt.date(2025, 9, 1), None))
     hits = fake_pipeline.retriever.retrieve(q)
     assert hits and {h.chunk.article_id for h in hits} == {"new"}
-    assert fake_pipeline.store.delete_article("old")
+    assert fake_pipeline.store.delete(["old", "never-there"]) == ["old"]
     assert fake_pipeline.store.counts() == (1, 1)
 
 
@@ -143,7 +143,7 @@ def test_store_needs_exactly_one_location(tmp_path):
 def test_write_article_validates(fake_pipeline):
     art = parse_article(" date 2025-09-04 One sentence here.", "a1")
     with pytest.raises(ValueError, match="embeddings"):
-        fake_pipeline.store.write_article(art, chunk_article(art), np.zeros((0, 64)))
+        fake_pipeline.store.write_articles([(art, chunk_article(art), np.zeros((0, 64)))])
 
 
 def test_an_index_from_another_setup_is_rebuilt_with_its_articles_carried_over(tmp_path):

@@ -73,5 +73,6 @@ def test_chunk_id_is_from_content_and_citation_json_shape():
         "start": 0,
         "end": 18,
         "role": "answer",
+        "headline": "",
     }
     assert a.published_int == 20250904

@@ -3,6 +3,7 @@
 import datetime as dt
 import html
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -22,8 +23,20 @@ ANS = Answer("What did Trump say?", f"{CIT.quote} [1]", False, (CIT,))
 def test_text_lists_each_quote_with_article_date_and_span():
     out = format_text(ANS)
     assert out.startswith("Q: What did Trump say?\n")
-    assert f"[1] a1, 2025-09-04, chars {Q}-{E}" in out
+    assert f"[1] 2025-09-04 (a1, chars {Q}-{E})" in out
     assert f"“{CIT.quote}”" in out
+
+
+def test_the_headline_is_shown_instead_of_the_id_which_stays_secondary():
+    cit = replace(CIT, headline="Trump says *no*")
+    ans = replace(ANS, citations=(cit,))
+    assert f"[1] Trump says *no*, 2025-09-04 (a1, chars {Q}-{E})" in format_text(ans)
+    md = format_markdown(ans)
+    assert "**Trump says \\*no\\***, 2025-09-04 (a1, chars" in md  # escaped inside the bold
+    page = highlight_html(ART, cit, headline="<i>Trump</i> says")
+    assert "&lt;i&gt;Trump&lt;/i&gt; says" in page and "<i>" not in page
+    assert page.index("says") < page.index("a1")  # the headline leads, the id follows
+    assert cit.to_json()["headline"] == "Trump says *no*"
 
 
 def test_abstention_is_a_statement_not_an_error():
@@ -38,7 +51,7 @@ def test_markdown_sources_escape_emphasis_and_html():
     assert "**Sources**" in md
     # new rule (issue 15): ">" is an entity too, and the article id is escaped text, not a code span
     assert "\\*no\\*" in md and "&lt;b&gt;" in md and "\\_now\\_" in md
-    assert "a1, 2025-09-04" in md
+    assert "2025-09-04 (a1, chars" in md
 
 
 def test_highlight_marks_exactly_the_cited_span_and_escapes_the_rest():
