@@ -6,11 +6,15 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
+
+import numpy as np
 
 from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
@@ -18,17 +22,20 @@ from rag.answer.fitted import FittedAnswerer
 from rag.answer.model import load_answer_model
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError, NotFoundError
+from rag.errors import BadQuestionError, ConfigError, NotFoundError, StoreUnavailableError, StoreWriteError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
 from rag.index.lock import WriterLock
+from rag.index.repair import repair
 from rag.index.store import ChromaStore
 from rag.protocols import Answerer, Embedder, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
 from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, check_top_k
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -154,7 +161,9 @@ class Pipeline:
         on_article: Callable[[str, str], None] | None,
     ) -> IngestReport:
         carry = []
-        if self.store.format_mismatch() and not rebuild:
+        # an index from another setup, or one a failed write damaged (checked on `rag ingest`):
+        # re-index it with its stored articles carried over
+        if not rebuild and (self.store.format_mismatch() or (paths and self._needs_rebuild())):
             carry = [art for _, art in self.store.iter_articles()]
             rebuild = True
         if rebuild:
@@ -165,6 +174,23 @@ class Pipeline:
         )
         self.corpus.sync(force=True)
         return report
+
+    def _needs_rebuild(self) -> bool:
+        """Repair what a failed write left (``rag.index.repair``): stray vectors are deleted; True
+        when the vectors must be rebuilt from the stored texts; unreadable texts are an error."""
+        found = repair(self.store)
+        if found.texts_unreadable:
+            raise StoreWriteError(
+                f"the index at {self.location} cannot be read ({found.describe()}): rebuild it from "
+                "the article files with `rag ingest --rebuild PATH...` (articles only in the index are lost)"
+            )
+        if found.unreadable:
+            log.warning(
+                "the index at %s cannot be fully read (%s): re-indexing its stored articles",
+                self.location,
+                found.describe(),
+            )
+        return bool(found.unreadable)
 
     def format_mismatch(self) -> str:
         """How the index differs from this setup (embedder, chunker, layout); empty when it doesn't."""
@@ -195,6 +221,21 @@ class Pipeline:
         """(article id, start, end) of a committed chunk."""
         c = self.corpus.chunk(chunk_id)
         return (c.article_id, c.start, c.end) if c else None
+
+    def probe(self) -> None:
+        """A real, cheap read (for /healthz): the view is current and a date-filtered vector
+        query answers; StoreUnavailableError naming the index and the fix if not."""
+        try:
+            self.corpus.sync()
+            vector = np.full(self.embedder.dim, 1.0, dtype=np.float32)
+            self.corpus.dense(vector, 1, DateRange(dt.date(1, 1, 1), None))
+        except StoreUnavailableError:
+            raise
+        except Exception as e:
+            raise StoreUnavailableError(
+                f"the index at {self.location} cannot be read ({type(e).__name__}: {str(e)[:200]}): "
+                "run `rag ingest` to repair it"
+            ) from e
 
     def is_empty(self) -> bool:
         return not self.committed()
