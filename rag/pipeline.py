@@ -6,11 +6,15 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+
+import numpy as np
 
 from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
@@ -20,17 +24,20 @@ from rag.answer.model import load_answer_model
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError, NotFoundError
+from rag.errors import BadQuestionError, ConfigError, NotFoundError, StoreUnavailableError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
 from rag.index.lock import WriterLock
+from rag.index.repair import needs_rebuild
 from rag.index.store import ChromaStore
 from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
 from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -185,7 +192,11 @@ class Pipeline:
         on_article: Callable[[str, str], None] | None,
     ) -> IngestReport:
         carry = []
-        if self.store.format_mismatch() and not rebuild:
+        # an index from another setup, or one a failed write damaged (checked on `rag ingest`):
+        # re-index it with its stored articles carried over
+        if not rebuild and (
+            self.store.format_mismatch() or (paths and needs_rebuild(self.store, self.location))
+        ):
             carry = [art for _, art in self.store.iter_articles()]
             rebuild = True
         if rebuild:
@@ -226,6 +237,21 @@ class Pipeline:
         """(article id, start, end) of a committed chunk."""
         c = self.corpus.chunk(chunk_id)
         return (c.article_id, c.start, c.end) if c else None
+
+    def probe(self) -> None:
+        """A real, cheap read (for /healthz): the view is current and a date-filtered vector
+        query answers; StoreUnavailableError naming the index and the fix if not."""
+        try:
+            self.corpus.sync()
+            vector = np.full(self.embedder.dim, 1.0, dtype=np.float32)
+            self.corpus.dense(vector, 1, DateRange(dt.date(1, 1, 1), None))
+        except StoreUnavailableError:
+            raise
+        except Exception as e:
+            raise StoreUnavailableError(
+                f"the index at {self.location} cannot be read ({type(e).__name__}: {str(e)[:200]}): "
+                "run `rag ingest` to repair it"
+            ) from e
 
     def is_empty(self) -> bool:
         return not self.committed()

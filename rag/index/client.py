@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rag.errors import StoreUnavailableError
+from rag.index.failures import storage_failure
 from rag.index.rows import looks_like_connection_error
 
 
@@ -86,9 +87,12 @@ def open_collections(
     except Exception as e:
         if url and is_timeout(e):
             raise timed_out(url, timeout, "connect") from e
+        storage = None if url else storage_failure(e, data_dir)
+        if storage is not None:
+            raise storage from e
         raise StoreUnavailableError(
             f"cannot open Chroma at {url or data_dir}: {e}. "
-            + ("Is `chroma run` up at that URL?" if url else "Is another process using that folder?")
+            + ("Is `chroma run` up at that URL?" if url else "`rag status` says what it can read of it")
         ) from e
     return client, chunks, articles, meta
 

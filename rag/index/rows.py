@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from rag.text.headline import headline
-from rag.types import ArticleInfo, Chunk, DateRange
+from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 
 def where_dates(dr: DateRange) -> dict[str, Any] | None:
@@ -36,6 +36,17 @@ def chunk_metadata(c: Chunk) -> dict[str, Any]:
     in Chroma's SQLite, so two keys instead of eight (and no document) triple write speed.
     """
     return {"article_id": c.article_id, "published_int": int_date(c.published)}
+
+
+def article_metadata(a: Article, n_chunks: int) -> dict[str, Any]:
+    """What Chroma stores beside an article's text (the digest tells a reader it is whole)."""
+    return {
+        "published": a.published_iso,
+        "published_int": a.published_int,
+        "digest": a.digest,
+        "chunks": n_chunks,
+        "headline": headline(a.text),
+    }
 
 
 def article_info(article_id: str, md: dict[str, Any], text: str | None = None) -> ArticleInfo:

@@ -7,7 +7,7 @@ generation marker that changes on every write). Readers re-derive chunks from th
 committed article texts, so chunk rows carry no text: writing them is three times faster.
 An article is written chunks-first and its article row last, so the article row is the
 commit marker: a crash between the two leaves chunk rows no committed article produces,
-which readers never look up and the next ingest of that article deletes.
+which readers never look up and the next ingest deletes (``rag.index.repair``).
 Chroma result dicts are turned into domain types here and go no further. Every call to a Chroma
 server, connecting included, has a deadline (``timeout`` s): a late one is a StoreUnavailableError.
 """
@@ -27,9 +27,9 @@ import numpy as np
 
 from rag.errors import ConfigError
 from rag.index.client import is_timeout, open_collections, server_failure
-from rag.index.rows import article_info, chunk_metadata, format_difference, where_dates
+from rag.index.failures import storage_failure
+from rag.index.rows import article_info, article_metadata, chunk_metadata, format_difference, where_dates
 from rag.text import CHUNKER
-from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -100,21 +100,21 @@ class ChromaStore:
         return self._chunks, self._articles
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a Chroma call, turning connection failures into StoreUnavailableError."""
+        """Run a Chroma call, turning connection failures into StoreUnavailableError and a full
+        disk or read-only folder into StoreWriteError."""
         try:
             return fn(*args, **kwargs)
         except Exception as e:
-            failure = server_failure(e, self.url, self.timeout, what) if self.url else None
+            failure: Exception | None = (
+                server_failure(e, self.url, self.timeout, what)
+                if self.url
+                else storage_failure(e, self.data_dir)
+            )
             if failure is None:
                 raise
             if not is_timeout(e):
                 self._chunks = None  # reconnect next time (a slow server keeps its client)
             raise failure from e
-
-    def ping(self) -> None:
-        """Raise StoreUnavailableError unless the store answers."""
-        chunks, _ = self._cols()
-        self._call("heartbeat", chunks.count)
 
     # ------------------------------------------------------------------ writes
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
@@ -138,8 +138,7 @@ class ChromaStore:
         article_ids = [a.article_id for a, _, _ in items]
         old = self._call("get", ccol.get, where={"article_id": {"$in": article_ids}}, include=[])
         stale = sorted(set(old["ids"]) - set(ids))
-        for i in range(0, len(stale), _PAGE):
-            self._call("delete", ccol.delete, ids=stale[i : i + _PAGE])
+        self.delete_chunks(stale)
         all_chunks = [c for _, chunks, _ in items for c in chunks]
         vectors = (
             np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items if len(e)]) if ids else None
@@ -160,16 +159,7 @@ class ChromaStore:
             ids=article_ids,
             embeddings=[[0.0]] * len(items),
             documents=[a.text for a, _, _ in items],
-            metadatas=[
-                {
-                    "published": a.published_iso,
-                    "published_int": a.published_int,
-                    "digest": a.digest,
-                    "chunks": len(chunks),
-                    "headline": headline(a.text),
-                }
-                for a, chunks, _ in items
-            ],
+            metadatas=[article_metadata(a, len(chunks)) for a, chunks, _ in items],
         )
 
     def bump_generation(self) -> str:
@@ -186,6 +176,12 @@ class ChromaStore:
         self._cols()
         res = self._call("get", self._meta.get, ids=["state"], include=["metadatas"])
         return str(res["metadatas"][0]["generation"]) if res["ids"] else "empty"
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        """Delete chunk rows by id (vectors no committed article owns: what a crash leaves)."""
+        ccol, _ = self._cols()
+        for i in range(0, len(chunk_ids), _PAGE):
+            self._call("delete", ccol.delete, ids=list(chunk_ids[i : i + _PAGE]))
 
     def delete(self, article_ids: Sequence[str]) -> list[str]:
         """Delete articles; returns the ids that existed. Each article row (the commit marker) goes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -27,8 +28,10 @@ def delete_command(pipe: Pipeline, article_ids: Sequence[str], missing_ok: bool,
 
 
 def status_command(settings: Settings, as_json: bool) -> int:
-    """``rag status``: what is indexed, read from the store alone (no model is loaded)."""
+    """``rag status``: what is indexed, read from the store alone (no model is loaded), and
+    whether it can all be read (exit 1 naming the damage and the fix if not)."""
     from rag.index.embed import embedder_name
+    from rag.index.repair import diagnose
     from rag.index.store import ChromaStore
 
     emb = embedder_name(settings.embedder)  # the name only: status loads no model
@@ -43,11 +46,14 @@ def status_command(settings: Settings, as_json: bool) -> int:
         else ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb)
     )
     mismatch = store.format_mismatch()
-    n_articles, n_chunks = store.counts()
-    infos = store.list_articles()
+    found = diagnose(store)
+    counts: tuple[int | None, int | None] = (None, None)
+    with contextlib.suppress(Exception):
+        counts = store.counts()
+    infos = [] if found.texts_unreadable else store.list_articles()
     out = {
-        "articles": n_articles,
-        "chunks": n_chunks,
+        "articles": counts[0],
+        "chunks": counts[1],
         "store": "server" if settings.chroma_url else "embedded",
         "location": store.location,
         "collection": settings.collection,
@@ -55,10 +61,20 @@ def status_command(settings: Settings, as_json: bool) -> int:
         "needs_reindex": mismatch or None,
         "published_from": min((a.published for a in infos), default=None),
         "published_to": max((a.published for a in infos), default=None),
+        "healthy": found.ok,
+        "problems": found.describe() or None,
     }
     if as_json:
         print(json.dumps(out, default=str))
     else:
         for k, v in out.items():
             print(f"{k:>15}: {v if v is not None else '-'}")
-    return 0
+    if found.ok:
+        return 0
+    fix = (
+        "rebuild it from the article files with `rag ingest --rebuild PATH...`"
+        if found.texts_unreadable
+        else "run `rag ingest` to repair it"
+    )
+    print(f"rag: the index at {store.location} is damaged ({found.describe()}): {fix}", file=sys.stderr)
+    return 1

@@ -85,6 +85,7 @@ class Service:
     def health(self) -> dict[str, object]:
         """Index size, store kind and answer mode; raises StoreUnavailableError while loading."""
         pipe = self._ready_pipeline()
+        pipe.probe()  # a real query, so a damaged index is not reported healthy
         n_articles, n_chunks = pipe.counts()
         return {
             "status": "ok",

@@ -167,3 +167,34 @@ def test_forget_embedded_gives_a_new_instance(tmp_path):
     assert SharedSystemClient._identifier_to_system[str(tmp_path)] is b._system
     assert open_client(None, tmp_path)._server is b._server
     assert a.heartbeat() and a.list_collections() == b.list_collections()  # the old one still works
+
+
+def test_unreadable_vectors_are_reported_then_rebuilt_by_a_plain_ingest(tmp_path):
+    """What a full disk leaves (an empty HNSW metadata file): /healthz's probe and diagnose
+    say so, and the next ingest re-indexes the stored articles (the unchanged files too)."""
+    from bench.synth import write_corpus
+    from rag.config import load_settings
+    from rag.errors import StoreUnavailableError
+    from rag.index.client import forget_embedded
+    from rag.index.embed import FakeHashEmbedder
+    from rag.index.repair import diagnose
+    from rag.pipeline import build_pipeline
+
+    src = write_corpus(tmp_path / "src", 60, seed=5)
+    data = tmp_path / "data"
+    build_pipeline(load_settings(data_dir=data), embedder=FakeHashEmbedder()).ingest([src])
+    pickles = list(data.glob("*/index_metadata.pickle"))
+    assert pickles, "no HNSW metadata file was written: use a bigger corpus"
+    for p in pickles:
+        p.write_bytes(b"")
+    forget_embedded(data)
+    pipe = build_pipeline(load_settings(data_dir=data), embedder=FakeHashEmbedder())
+    found = diagnose(pipe.store)
+    assert found.unreadable and not found.ok
+    with pytest.raises(StoreUnavailableError, match="run `rag ingest` to repair it"):
+        pipe.probe()
+    report = pipe.ingest([src])
+    assert not report.failed
+    assert diagnose(pipe.store).ok
+    pipe.probe()
+    assert len(pipe.committed()) == 60
