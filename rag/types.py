@@ -186,7 +186,7 @@ class Citation:
     quote: str
     start: int
     end: int
-    role: str = "answer"  # "answer" | "context" | "corroboration"
+    role: str = "answer"  # "answer" | "context" | "corroboration" | "other_*" | "conflicting_report"
 
     def to_json(self) -> dict[str, object]:
         return {
