@@ -11,14 +11,16 @@ rewritten word by word is not caught (that needs a semantic test, and is also no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import TypeVar
 
-from rag.text import tokenize
+from rag.text import fold
 
 T = TypeVar("T")
 
+_WORD = re.compile(r"\w+")
 SHINGLE_WORDS = 3
 # Why 0.5. If a copy changes a fraction p of the words (at random places), a 3-word shingle
 # survives with probability (1-p)^3 = s, and the resemblance of the two shingle sets is
@@ -29,9 +31,10 @@ NEAR_DUPLICATE = 0.5
 
 
 def shingles(text: str, k: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
-    """The set of ``k``-word runs of ``text`` (folded and stemmed words, stopwords kept).
+    """The set of ``k``-word runs of ``text`` (words folded to lower case without accents, not stemmed: a
+    copy keeps the words' forms, and stemming would cost more than the whole comparison).
 
-    ``shingles("Trump ruled out troops", k=3)`` -> ``{("trump", "rule", "out"), ("rule", "out", "troop")}``.
+    ``shingles("Trump ruled out troops", k=3)`` -> ``{("trump", "ruled", "out"), ("ruled", "out", "troops")}``.
     A text shorter than ``k`` words is one shingle (its words), so short texts still compare.
     """
     if k < 1:
@@ -41,7 +44,7 @@ def shingles(text: str, k: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
 
 @lru_cache(maxsize=2048)
 def _shingles(text: str, k: int) -> frozenset[tuple[str, ...]]:
-    words = tokenize(text, keep_stopwords=True)
+    words = _WORD.findall(fold(text))
     if len(words) < k:
         return frozenset([tuple(words)]) if words else frozenset()
     return frozenset(tuple(words[i : i + k]) for i in range(len(words) - k + 1))
@@ -71,6 +74,8 @@ def near_duplicate_clusters(
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     keys = list(texts)
+    order = {key: i for i, key in enumerate(keys)}
+    sets = {key: shingles(texts[key], k) for key in keys}
     parent = {key: key for key in keys}
 
     def root(key: str) -> str:
@@ -80,14 +85,19 @@ def near_duplicate_clusters(
         return key
 
     for i, a in enumerate(keys):
+        sa = sets[a]
         for b in keys[i + 1 :]:
+            sb = sets[b]
+            # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
+            if not sa or not sb or min(len(sa), len(sb)) < threshold * max(len(sa), len(sb)):
+                continue
             ra, rb = root(a), root(b)
-            if ra != rb and resemblance(texts[a], texts[b], k) >= threshold:
+            if ra == rb:
+                continue
+            shared = len(sa & sb)
+            if shared / (len(sa) + len(sb) - shared) >= threshold:
                 # the earlier key stays the root, so a cluster is named by its first member
-                if keys.index(ra) < keys.index(rb):
-                    parent[rb] = ra
-                else:
-                    parent[ra] = rb
+                parent[max(ra, rb, key=order.__getitem__)] = min(ra, rb, key=order.__getitem__)
     return {key: root(key) for key in keys}
 
 
