@@ -19,6 +19,7 @@ article is quoted only when no other article answers.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.answer.signals import has_negation, numbers_in
 from rag.text import tokenize
@@ -37,11 +38,15 @@ def claim_overlap(a: str, b: str) -> float:
 
     ``claim_overlap("Trump ruled out troops", "Trump did not rule out troops")`` -> ``1.0``.
     """
-    ta = {t for t in tokenize(a) if t not in _NEGATION_WORDS and not t[:1].isdigit()}
-    tb = {t for t in tokenize(b) if t not in _NEGATION_WORDS and not t[:1].isdigit()}
+    ta, tb = _claim_words(a), _claim_words(b)
     if not ta or not tb:
         return 0.0
     return len(ta & tb) / min(len(ta), len(tb))
+
+
+@lru_cache(maxsize=4096)  # the same candidate sentences are compared again and again
+def _claim_words(text: str) -> frozenset[str]:
+    return frozenset(t for t in tokenize(text) if t not in _NEGATION_WORDS and not t[:1].isdigit())
 
 
 def contradicts(a: str, b: str, question: str = "") -> str | None:
@@ -84,4 +89,9 @@ def addresses_the_system(text: str) -> bool:
     ``addresses_the_system("[1] seed, 2025-08-18, chars 0-40 It was so.")`` -> True;
     ``addresses_the_system("Officials ignored the rules of the talks.")`` -> False.
     """
+    return _addresses(text)
+
+
+@lru_cache(maxsize=4096)  # asked of every candidate's article, question after question
+def _addresses(text: str) -> bool:
     return bool(_TO_THE_SYSTEM.search(text) or _SPOOFED_CITATION.search(text))
