@@ -17,8 +17,8 @@ import numpy as np
 from rag.answer.base import abstain, cite_chunk
 from rag.answer.candidate import Candidate
 from rag.answer.compose import Sources, answer_text, pick_answer, reserve_from_other_cluster
-from rag.answer.conflict import addresses_the_system
-from rag.answer.diversity import cap_per_cluster, near_duplicate_clusters
+from rag.answer.conflict import SAME_CLAIM, addresses_the_system
+from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster, near_duplicate_clusters
 from rag.answer.question import (
     QuestionInfo,
     aliases,
@@ -80,7 +80,12 @@ class ExtractiveAnswerer:
 
     def describe(self) -> dict[str, object]:
         """What the eval fingerprint records of this answerer: its mode and every weight."""
-        return {"mode": self.mode, **asdict(self.config)}
+        return {
+            "mode": self.mode,
+            **asdict(self.config),
+            "near_duplicate": NEAR_DUPLICATE,
+            "same_claim": SAME_CLAIM,
+        }
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         q = analyse_question(question)
