@@ -9,7 +9,8 @@ cannot be trusted, and writes the fixed frame around the quotes. The rules, in o
 2. When the leading sentence contradicts another qualifying one (``contradicts``), the claim
    backed by more independent sources (near-duplicate clusters, so copies count once) leads,
    the ranking breaking ties; the best sentence of the other side is shown beside it,
-   labelled as a conflicting report, never dropped.
+   labelled as a conflicting report, never dropped (so is any other source's sentence that
+   contradicts the answer).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rag.answer.candidate import Candidate
-from rag.answer.conflict import contradicts
-from rag.types import Citation
+from rag.answer.conflict import addresses_the_system, contradicts
+from rag.answer.diversity import near_duplicate_clusters
+from rag.types import Article, Chunk, Citation
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,19 @@ class Sources:
 
     cluster: dict[str, str] = field(default_factory=dict)  # article id -> near-duplicate cluster id
     untrusted: frozenset[str] = frozenset()  # article ids whose text addresses the system
+
+    @classmethod
+    def of(cls, cands: Sequence[Candidate], article: Callable[[str], Article | None]) -> Sources:
+        """Cluster the candidates' articles (``near_duplicate_clusters`` over their full texts)
+        and flag those whose text ``addresses_the_system``."""
+        texts: dict[str, str] = {}
+        for c in cands:
+            aid = c.chunk.article_id
+            if aid not in texts:
+                art = article(aid)
+                texts[aid] = art.text if art is not None else c.chunk.text
+        untrusted = frozenset(a for a, t in texts.items() if addresses_the_system(t))
+        return cls(near_duplicate_clusters(texts), untrusted)
 
     def cluster_of(self, c: Candidate) -> str:
         return self.cluster.get(c.chunk.article_id, c.chunk.article_id)
@@ -114,3 +129,11 @@ def reserve_from_other_cluster(
 ) -> Candidate | None:
     """The best candidate passing ``ok`` whose cluster is not in ``taken`` (None if none)."""
     return next((c for c in cands if cluster_of(c) not in taken and ok(c)), None)
+
+
+def report_role(question: str, best: Candidate, other: Candidate | None) -> tuple[Chunk, str] | None:
+    """``other`` as a slot beside the answer ``best``: a conflicting report if it contradicts it."""
+    if other is None:
+        return None
+    conflicting = contradicts(best.chunk.text, other.chunk.text, question)
+    return other.chunk, "conflicting_report" if conflicting else "other_report"

@@ -16,9 +16,9 @@ import numpy as np
 
 from rag.answer.base import abstain, cite_chunk
 from rag.answer.candidate import Candidate
-from rag.answer.compose import Sources, answer_text, pick_answer, reserve_from_other_cluster
-from rag.answer.conflict import SAME_CLAIM, addresses_the_system
-from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster, near_duplicate_clusters
+from rag.answer.compose import Sources, answer_text, pick_answer, report_role, reserve_from_other_cluster
+from rag.answer.conflict import SAME_CLAIM, contradicts
+from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster
 from rag.answer.question import (
     QuestionInfo,
     aliases,
@@ -216,7 +216,7 @@ class ExtractiveAnswerer:
         quotes = self._window(q, best, limit=cap)
         used = {c.chunk_id for c, _ in quotes}
 
-        def eligible(c: Candidate) -> bool:  # not copies of what is shown, not text to the system
+        def eligible(c: Candidate) -> bool:  # no text to the system (unless it leads), no rival again
             return (src.trusted(c) or not src.trusted(best)) and (rival is None or c.chunk is not rival.chunk)
 
         # A second, different answer when it scores about as well (e.g. two facts asked at once).
@@ -248,7 +248,9 @@ class ExtractiveAnswerer:
             if best.score - c.score > cfg.other_within:
                 continue
             others += 1
-            if same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
+            if contradicts(best.chunk.text, c.chunk.text, q.text):
+                extra.append((c.chunk, "conflicting_report"))
+            elif same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
                 extra.append((c.chunk, "corroboration"))
             else:
                 for chunk, role in self._window(q, c, limit=2):
@@ -260,7 +262,7 @@ class ExtractiveAnswerer:
         slots = cap_per_cluster(
             quotes + extra,
             lambda s: src.cluster.get(s[0].article_id, s[0].article_id),
-            (reserve.chunk, "other_report") if reserve is not None else None,
+            report_role(q.text, best, reserve),
         )
         citations = tuple(cite_chunk(ch, role) for ch, role in slots)
         return Answer(
@@ -273,14 +275,7 @@ class ExtractiveAnswerer:
 
     def sources(self, cands: list[Candidate]) -> Sources:
         """Near-duplicate clusters of the candidates' articles, and which address the system."""
-        texts: dict[str, str] = {}
-        for c in cands:
-            aid = c.chunk.article_id
-            if aid not in texts:
-                art = self.corpus.article(aid)
-                texts[aid] = art.text if art is not None else c.chunk.text
-        untrusted = frozenset(a for a, t in texts.items() if addresses_the_system(t))
-        return Sources(near_duplicate_clusters(texts), untrusted)
+        return Sources.of(cands, self.corpus.article)
 
     def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
         """The best sentence, plus the one before when the best leans on it ("He said...", or it

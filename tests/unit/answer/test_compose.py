@@ -4,9 +4,9 @@ generative answer's conflicting reports (``with_conflicts``); hand-made candidat
 import datetime as dt
 
 from rag.answer.candidate import Candidate
-from rag.answer.compose import Sources, answer_text, pick_answer
+from rag.answer.compose import Sources, answer_text, pick_answer, report_role
 from rag.answer.generative import with_conflicts
-from rag.types import Answer, Chunk, Citation, Hit
+from rag.types import Answer, Article, Chunk, Citation, Hit
 
 Q = "What did Trump rule out on Aug. 18?"
 RULED_OUT = "Trump said the U.S. could provide air support but ruled out deploying U.S. ground troops."
@@ -103,3 +103,24 @@ def test_generative_answer_keeps_the_conflicting_report_beside_it():
     assert "Reports differ." in out.answer and RULED_OUT in out.answer
     # no conflict: unchanged
     assert with_conflicts(model, Answer(Q, "x", False, extractive.citations[:1])) is model
+
+
+def test_report_role_labels_a_contradicting_reserve():
+    best = cand("seed", RULED_OUT, 0.9)
+    assert report_role(Q, best, None) is None
+    assert report_role(Q, best, cand("p", NOT_RULED_OUT, 0.8))[1] == "conflicting_report"
+    assert report_role(Q, best, cand("o", "Macron spoke of 26 countries.", 0.8))[1] == "other_report"
+
+
+def test_sources_of_clusters_copies_and_flags_text_to_the_system():
+    body = "the council approved the bridge budget of forty million dollars on tuesday after a long debate"
+    arts = {
+        "a": Article("a", dt.date(2025, 9, 5), body),
+        "b": Article("b", dt.date(2025, 9, 6), body + " today"),
+        "evil": Article("evil", dt.date(2025, 9, 6), INJECTED),
+    }
+    cands = [cand(a, arts[a].text[:40], 0.5) for a in ("a", "b", "evil")]
+    cands.append(cand("gone", "An article no longer in the store.", 0.5))
+    src = Sources.of(cands, arts.get)
+    assert src.cluster == {"a": "a", "b": "a", "evil": "evil", "gone": "gone"}
+    assert src.untrusted == {"evil"} and not src.trusted(cands[2]) and src.trusted(cands[3])
