@@ -22,7 +22,8 @@ import re
 from functools import lru_cache
 
 from rag.answer.signals import has_negation, numbers_in
-from rag.text import tokenize
+from rag.text import dates_mentioned, tokenize
+from rag.text.dates import MONTH_RE
 
 # Why 0.5: the two sentences share at least half the content words of the shorter one, i.e.
 # the same subject, verb and object, so a flipped polarity or number is about the same claim.
@@ -52,9 +53,11 @@ def _claim_words(text: str) -> frozenset[str]:
 def contradicts(a: str, b: str, question: str = "") -> str | None:
     """Why two sentences that answer one question make opposite claims, or None if they don't.
 
-    Returns ``"negation"`` when one is negated and the other is not, ``"numbers"`` when both
-    state numbers (beyond those in ``question``) and they differ, provided the two state the
-    same claim (``claim_overlap`` >= ``SAME_CLAIM``).
+    Provided the two state the same claim (``claim_overlap`` >= ``SAME_CLAIM``), returns
+    ``"negation"`` when one is negated and the other is not, ``"numbers"`` when both count the
+    same thing (a number before the same word: "12 people", "15 people") with different
+    numbers, ``"dates"`` when both name dates and share none (dates and numbers ``question``
+    names aside: they are what both answer to, not a difference).
     ``contradicts("Trump ruled out ground troops.", "Trump did not rule out ground troops.")``
     -> ``"negation"``; ``contradicts("12 people were killed.", "15 people were killed.")`` ->
     ``"numbers"``; ``contradicts("Troops were sent.", "Aid was sent.")`` -> None.
@@ -64,10 +67,33 @@ def contradicts(a: str, b: str, question: str = "") -> str | None:
     if has_negation(a) != has_negation(b):
         return "negation"
     asked = numbers_in(question)
-    na, nb = numbers_in(a) - asked, numbers_in(b) - asked
-    if na and nb and na != nb:
+    qa, qb = quantities(a), quantities(b)
+    if any(qa[w] - asked and qb[w] - asked and qa[w] - asked != qb[w] - asked for w in qa.keys() & qb.keys()):
         return "numbers"
+    da, db = dates_mentioned(a) - dates_mentioned(question), dates_mentioned(b) - dates_mentioned(question)
+    if da and db and not da & db:
+        return "dates"
     return None
+
+
+_DATE = re.compile(
+    rf"\b(?:{MONTH_RE})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTH_RE})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b",
+    re.I,
+)
+_QUANTITY = re.compile(r"(?<![\w.,])(\d[\d,.]*\d|\d)\s*(%|[^\W\d_]+)")
+
+
+def quantities(text: str) -> dict[str, frozenset[str]]:
+    """Numbers by the word right after them (the thing counted), dates left out.
+
+    ``quantities("On Aug. 18, 26 countries and 3 leaders met")`` -> ``{"countri": {"26"}, "leader": {"3"}}``.
+    """
+    out: dict[str, set[str]] = {}
+    for m in _QUANTITY.finditer(_DATE.sub(" ", text)):
+        unit = m.group(2) if m.group(2) == "%" else next(iter(tokenize(m.group(2))), None)
+        if unit is not None:
+            out.setdefault(unit, set()).add(m.group(1).replace(",", ""))
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 _TO_THE_SYSTEM = re.compile(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer.conflict import addresses_the_system, claim_overlap, contradicts
+from rag.answer.conflict import addresses_the_system, claim_overlap, contradicts, quantities
 
 
 @pytest.mark.parametrize(
@@ -27,11 +27,32 @@ from rag.answer.conflict import addresses_the_system, claim_overlap, contradicts
             None,
         ),
         ("", "Trump did not rule it out.", "", None),
+        (
+            "The talks were held on Aug. 18 in Washington.",
+            "The talks were held on Aug. 19 in Washington.",
+            "",
+            "dates",
+        ),
+        ("The talks on Aug. 18 were held in Washington.", "The talks were held in Washington.", "", None),
+        (  # a count and a day of the month are different slots, not different numbers
+            "In Paris, President Emmanuel Macron confirmed that 26 countries were prepared to provide "
+            "Ukraine with security guarantees.",
+            "President Emmanuel Macron said in Paris on Wednesday, September 3, that Europe is ready to "
+            "provide security guarantees to Kyiv.",
+            "",
+            None,
+        ),
+        ("About 1,200 people were killed.", "About 1200 people were killed.", "", None),  # same number
     ],
 )
 def test_contradicts(a, b, question, expected):
     assert contradicts(a, b, question) == expected
     assert contradicts(b, a, question) == expected  # symmetric
+
+
+def test_quantities_pair_numbers_with_what_they_count():
+    assert quantities("On Aug. 18, 26 countries and 3 leaders met") == {"countri": {"26"}, "leader": {"3"}}
+    assert quantities("Turnout was 45% and 1,200 people voted in 2025.") == {"%": {"45"}, "peopl": {"1200"}}
 
 
 def test_claim_overlap_ignores_negations_and_numbers():
