@@ -3,9 +3,9 @@
 No entailment model runs offline here, so contradiction is judged from the surface, only
 between two sentences that both answer the same question: they must state the same thing
 (most of the shorter one's content words are in the other) and then differ in polarity (one
-negated, one not) or in the numbers they give. Both tests are blunt on purpose: they catch
-"did not rule out ground troops" against "ruled out ground troops", and "12 killed" against
-"15 killed", and they miss paraphrased contradictions ("kept troops on the table"). A negation
+negated, one not), in a count of the same thing, or in the dates they name. The tests are
+blunt on purpose: they catch "did not rule out ground troops" against "ruled out ground
+troops", and "12 people killed" against "15 people killed", and they miss paraphrased contradictions ("kept troops on the table"). A negation
 in an unrelated clause can raise a false alarm; the cost is a label ("conflicting report") on
 a quote that is still shown verbatim, never a hidden answer.
 
