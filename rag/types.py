@@ -180,7 +180,7 @@ class Citation:
     quote: str
     start: int
     end: int
-    role: str = "answer"  # "answer" | "context" | "corroboration"
+    role: str = "answer"  # "answer" | "context" | "corroboration" | "other_*" | "conflicting_report"
     headline: str = ""  # the article's headline, for people (filled in by the pipeline)
 
     def to_json(self) -> dict[str, object]:

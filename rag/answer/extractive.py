@@ -10,11 +10,15 @@ writes text of its own beyond a fixed frame: the answer is the quoted sentences.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from rag.answer.base import abstain, cite_chunk
+from rag.answer.candidate import Candidate
+from rag.answer.compose import Sources, answer_text, pick_answer, report_role, reserve_from_other_cluster
+from rag.answer.conflict import SAME_CLAIM, contradicts
+from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster
 from rag.answer.question import (
     QuestionInfo,
     aliases,
@@ -29,25 +33,7 @@ from rag.retrieval.corpus import Corpus
 from rag.text import dates_mentioned
 from rag.types import Answer, Chunk, Hit
 
-
-@dataclass
-class Candidate:
-    hit: Hit
-    vector: np.ndarray | None = None
-    toks: frozenset[str] = frozenset()
-    dense: float = 0.0
-    lex: float = 0.0
-    lex_ctx: float = 0.0
-    fit: float = 0.0
-    penalty: float = 0.0
-    score: float = 0.0  # the hand-weighted score (the rule's order; a signal of the fitted model)
-    rank: int = -1  # position in the retrieved list; -1 for a neighbour added here
-    feats: dict[str, float] = field(default_factory=dict)
-    prob: float = 0.0  # the fitted ranker's P(this sentence holds the answer)
-
-    @property
-    def chunk(self) -> Chunk:
-        return self.hit.chunk
+__all__ = ["AnswererConfig", "Candidate", "ExtractiveAnswerer"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +80,12 @@ class ExtractiveAnswerer:
 
     def describe(self) -> dict[str, object]:
         """What the eval fingerprint records of this answerer: its mode and every weight."""
-        return {"mode": self.mode, **asdict(self.config)}
+        return {
+            "mode": self.mode,
+            **asdict(self.config),
+            "near_duplicate": NEAR_DUPLICATE,
+            "same_claim": SAME_CLAIM,
+        }
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         q = analyse_question(question)
@@ -216,72 +207,75 @@ class ExtractiveAnswerer:
     # -------------------------------------------------------------- compose
     def _compose(self, q: QuestionInfo, cands: list[Candidate], max_quotes: int | None = None) -> Answer:
         """The answer from ranked candidates; ``max_quotes`` caps its answer quotes (default: this
-        answerer's own cap), other articles' reports aside."""
+        answerer's own cap), other articles' reports aside. Which candidate leads, and which
+        conflicting report is shown beside it: ``rag.answer.compose.pick_answer``."""
         cfg = self.config
         cap = max_quotes or self.max_quotes
-        best = cands[0]
+        src = self.sources(cands)
+        best, rival = pick_answer(q.text, cands, src, cfg.other_within)
         quotes = self._window(q, best, limit=cap)
         used = {c.chunk_id for c, _ in quotes}
 
+        def eligible(c: Candidate) -> bool:  # no text to the system (unless it leads), no rival again
+            return (src.trusted(c) or not src.trusted(best)) and (rival is None or c.chunk is not rival.chunk)
+
         # A second, different answer when it scores about as well (e.g. two facts asked at once).
-        for c in cands[1:]:
+        for c in cands:
             if len(quotes) >= cap:
                 break
-            if c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
+            if c is best or c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
                 continue
-            if not self._similar(c, best, cfg.same_fact):
+            if not self._similar(c, best, cfg.same_fact) and eligible(c):
                 quotes.append((c.chunk, "answer"))
                 used.add(c.chunk.chunk_id)
             break
 
-        # Other articles on the same question: each one's best sentence, when it scores close
-        # to ours. Quoted as another report when it states other numbers or dates (reports that
-        # differ), otherwise named as corroboration.
-        answer_articles = {c.article_id for c, _ in quotes}
+        # Other sources (near-duplicate clusters) on the same question: each one's best sentence,
+        # when it scores close to ours. A conflicting report first; then quoted as another report
+        # when it states other numbers or dates, otherwise named as corroboration.
+        taken = {src.cluster.get(c.article_id, c.article_id) for c, _ in quotes}
         extra: list[tuple[Chunk, str]] = []
-        others = 0
-        for c in cands[1:]:
+        if rival is not None:
+            extra.append((rival.chunk, "conflicting_report"))
+            taken.add(src.cluster_of(rival))
+        others = len(extra)
+        for c in cands:
             if others >= cfg.other_articles:
                 break
-            if c.chunk.article_id in answer_articles or c.chunk.chunk_id in used:
+            if src.cluster_of(c) in taken or c.chunk.chunk_id in used or not eligible(c):
                 continue
-            answer_articles.add(c.chunk.article_id)
+            taken.add(src.cluster_of(c))
             if best.score - c.score > cfg.other_within:
                 continue
             others += 1
-            if same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
+            if contradicts(best.chunk.text, c.chunk.text, q.text):
+                extra.append((c.chunk, "conflicting_report"))
+            elif same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
                 extra.append((c.chunk, "corroboration"))
             else:
                 for chunk, role in self._window(q, c, limit=2):
                     extra.append((chunk, "other_context" if role == "context" else "other_report"))
-        citations = [cite_chunk(ch, role) for ch, role in quotes + extra]
-        parts: list[str] = []
-        corroborating: list[str] = []
-        for i, cit in enumerate(citations, start=1):
-            if cit.role in ("answer", "context"):
-                parts.append(f"{cit.quote} [{i}]")
-            elif cit.role == "other_context":
-                parts.append(
-                    f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
-                )
-            elif cit.role == "other_report":
-                if (
-                    citations[i - 2].role in ("other_context", "other_report")
-                    and citations[i - 2].article_id == cit.article_id
-                ):
-                    parts.append(f"{cit.quote} [{i}]")
-                else:
-                    parts.append(
-                        f"\nAnother report ({cit.article_id}, {cit.published.isoformat()}): {cit.quote} [{i}]"
-                    )
-            else:
-                corroborating.append(f"{cit.article_id} ({cit.published.isoformat()}) [{i}]")
-        text = " ".join(parts).replace(" \n", "\n")
-        if corroborating:
-            text += "\nAlso reported in " + ", ".join(corroborating) + "."
-        return Answer(
-            question=q.text, answer=text, abstained=False, citations=tuple(citations), confidence=best.score
+        # The slot rule, as a guarantee: one cluster never fills every slot when another qualifies.
+        reserve = reserve_from_other_cluster(
+            cands, taken, lambda c: eligible(c) and best.score - c.score <= cfg.other_within, src.cluster_of
         )
+        slots = cap_per_cluster(
+            quotes + extra,
+            lambda s: src.cluster.get(s[0].article_id, s[0].article_id),
+            report_role(q.text, best, reserve),
+        )
+        citations = tuple(cite_chunk(ch, role) for ch, role in slots)
+        return Answer(
+            question=q.text,
+            answer=answer_text(citations),
+            abstained=False,
+            citations=citations,
+            confidence=best.score,
+        )
+
+    def sources(self, cands: list[Candidate]) -> Sources:
+        """Near-duplicate clusters of the candidates' articles, and which address the system."""
+        return Sources.of(cands, self.corpus.article)
 
     def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
         """The best sentence, plus the one before when the best leans on it ("He said...", or it

@@ -15,7 +15,8 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answer.base import abstain
-from rag.answer.extractive import AnswererConfig, Candidate, ExtractiveAnswerer
+from rag.answer.candidate import Candidate
+from rag.answer.extractive import AnswererConfig, ExtractiveAnswerer
 from rag.answer.features import (
     _KINDS,
     _TOP,

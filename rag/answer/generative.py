@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.answer.base import ABSTAIN_TEXT, cite_chunk
+from rag.answer.compose import reserve_from_other_cluster
+from rag.answer.diversity import cap_per_cluster
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.prompts import PromptTemplate
 from rag.answer.question import analyse_question
@@ -233,9 +235,16 @@ class GenerativeAnswerer:
         }
 
     def evidence(self, question: str, hits: list[Hit], qvec: np.ndarray | None) -> list[Chunk]:
-        """The best candidate sentences, in article reading order within each article."""
-        ranked = self.extractive.rank(analyse_question(question), hits, qvec)[: self.n_evidence]
-        return [c.chunk for c in ranked]
+        """The best candidate sentences. Text addressed to the system (instructions, spoofed
+        citations) reaches the model only when nothing else does, and one near-duplicate
+        cluster never fills every evidence slot when another source has a candidate."""
+        ranked = self.extractive.rank(analyse_question(question), hits, qvec)
+        src = self.extractive.sources(ranked)
+        ranked = [c for c in ranked if src.trusted(c)] or ranked
+        picked = ranked[: self.n_evidence]
+        taken = {src.cluster_of(c) for c in picked}
+        reserve = reserve_from_other_cluster(ranked, taken, lambda c: True, src.cluster_of)
+        return [c.chunk for c in cap_per_cluster(picked, src.cluster_of, reserve)]
 
     def answer(self, question: str, hits: list[Hit], query_vector: np.ndarray | None = None) -> Answer:
         fallback = self.extractive.answer(question, hits, query_vector)
@@ -264,4 +273,35 @@ class GenerativeAnswerer:
                 llm_error="no sentence of the model's answer was supported by the evidence it cited; extractive answer shown",
                 unverified=tuple(bad),
             )
-        return replace(result, confidence=fallback.confidence)
+        return with_conflicts(replace(result, confidence=fallback.confidence), fallback)
+
+
+def with_conflicts(result: Answer, extractive: Answer) -> Answer:
+    """The model's answer with the conflicting reports the extractive answer found: a quote the
+    model cites is relabelled ``conflicting_report`` (and the extractive answer's quote is added
+    beside it); one it left out is added after a "Reports differ." line, so a contradiction is
+    never shown as the answer alone."""
+    conflicts = [c for c in extractive.citations if c.role == "conflicting_report"]
+    if not conflicts:
+        return result
+    key = {(c.article_id, c.start, c.end) for c in conflicts}
+    cites = [
+        replace(c, role="conflicting_report") if (c.article_id, c.start, c.end) in key else c
+        for c in result.citations
+    ]
+    have = {(c.article_id, c.start, c.end) for c in cites}
+    text = result.answer
+    lead = next((c for c in extractive.citations if c.role == "answer"), None)
+    if key & have and lead is not None and (lead.article_id, lead.start, lead.end) not in have:
+        # the model leaned on the conflicting report: show the one more sources back beside it
+        cites.append(lead)
+        text += (
+            f"\nReports differ. The report more sources back ({lead.article_id}, "
+            f"{lead.published.isoformat()}): {lead.quote} [{len(cites)}]"
+        )
+        return replace(result, answer=text, citations=tuple(cites))
+    for c in conflicts:
+        if (c.article_id, c.start, c.end) not in have:
+            cites.append(c)
+            text += f"\nReports differ. A conflicting report ({c.article_id}, {c.published.isoformat()}): {c.quote} [{len(cites)}]"
+    return replace(result, answer=text, citations=tuple(cites))

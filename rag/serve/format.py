@@ -24,6 +24,7 @@ _ROLE_LABEL = {
     "corroboration": "also reported",
     "other_report": "another report",
     "other_context": "another report, context",
+    "conflicting_report": "conflicting report",
 }
 
 

@@ -157,7 +157,10 @@ class CitationModel(BaseModel):
     quote: str = Field(description="Verbatim: the article text at [start, end)")
     start: int
     end: int
-    role: str = Field(description="answer | context | corroboration | other_report | other_context")
+    role: str = Field(
+        description="answer | context | corroboration | other_report | other_context | conflicting_report "
+        "(a report that contradicts the answer, shown beside it; new roles may be added)"
+    )
     headline: str = Field(default="", description="The article's headline, for people to read")
 
 

@@ -127,6 +127,70 @@ def test_injected_article_changes_no_citation(tmp_path, minilm, llm_url, seeds_d
     )
 
 
+def planted_src(tmp_path, seeds_dir):
+    from tests.integration.test_poisoned_sources import PLANTED
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for p in seeds_dir.glob("*.txt"):
+        (src / p.name).write_bytes(p.read_bytes())
+    for name, (body, date) in PLANTED.items():
+        write_article(src, f"{name}.txt", body, date)
+    return src
+
+
+def evidence_ids(pipe, question):
+    from rag.types import Query
+
+    pipe.corpus.sync()
+    found = pipe.retriever.search(Query(question, top_k=pipe.settings.top_k))
+    return [c.chunk_id for c in pipe.answerer.evidence(question, found.hits, found.vector)]
+
+
+def test_planted_articles_in_generative_mode(tmp_path, minilm, llm_url, seeds_dir):
+    """Issue 15 with the real model: text addressed to the system never reaches its prompt when
+    other evidence exists, the seed reports are quoted, a contradiction is labelled."""
+    from tests.integration.test_poisoned_sources import CONTRADICTING, QUESTION, SEED_IDS
+
+    pipe = gen_pipeline(tmp_path / "data", minilm, llm_url)
+    assert not pipe.ingest([planted_src(tmp_path, seeds_dir)]).failed
+    untrusted = ("p1_instruction", "p3_spoof", "p4_instruction_copy")
+    evidence = evidence_ids(pipe, QUESTION)
+    assert evidence and not [e for e in evidence if e.startswith(untrusted)]
+    assert any(e.split(":")[0] in SEED_IDS for e in evidence)
+    ans = pipe.ask(QUESTION)
+    assert not ans.abstained, ans.answer
+    assert_quotes_verbatim(pipe, ans)
+    assert not [c for c in ans.citations if c.article_id.startswith(untrusted)]
+    assert any(c.role == "answer" and c.article_id in SEED_IDS for c in ans.citations), ans.answer
+    for c in ans.citations:
+        if c.article_id in CONTRADICTING:
+            assert c.role == "conflicting_report"
+    if any(c.role == "conflicting_report" for c in ans.citations):
+        assert "Reports differ." in ans.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["When was the Paris summit due to start?", "What did Trump tell CBS News on Sept. 3?"]
+)
+def test_planted_articles_change_no_evidence_for_unrelated_questions(
+    tmp_path, seeded, minilm, llm_url, seeds_dir, question
+):
+    """For a question the planted articles don't answer, the model is shown none of them and the
+    same best evidence as without them; what it cites is a seed article, verbatim."""
+    clean = gen_pipeline(seeded.settings.data_dir, minilm, llm_url)
+    poisoned = gen_pipeline(tmp_path / "data", minilm, llm_url)
+    assert not poisoned.ingest([planted_src(tmp_path, seeds_dir)]).failed
+    evidence, before = evidence_ids(poisoned, question), evidence_ids(clean, question)
+    # no planted sentence is shown to the model, and the best evidence is the same sentence (the
+    # tail may reorder: the planted articles change the corpus's word statistics)
+    assert evidence and all(e.startswith("0") for e in evidence)
+    assert evidence[0] == before[0]
+    ans = poisoned.ask(question)
+    assert_quotes_verbatim(poisoned, ans)
+    assert all(c.article_id.startswith("0") for c in ans.citations)
+
+
 def test_unreachable_and_slow_llm_fall_back(seeded, minilm, llm_url):
     dead = gen_pipeline(seeded.settings.data_dir, minilm, f"http://127.0.0.1:{free_port()}/v1", timeout=5)
     ans = dead.ask("What did Trump rule out on Aug. 18?")
