@@ -205,7 +205,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
                 service.health, limiter=health_limiter, abandon_on_cancel=True
             )
         store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else "the index"
-        msg = f"{store} did not answer within {health_deadline:g} s"
+        msg = (
+            f"{store} did not answer within {settings.chroma_timeout:g} s "
+            f"(the health check gave up after {health_deadline:g} s)"
+        )
         return error_response(503, msg, "unavailable", request)
 
     # API docs from local assets (the fastapi-offline package ships swagger-ui and redoc)

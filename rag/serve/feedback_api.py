@@ -19,6 +19,7 @@ from rag.errors import BadQuestionError
 from rag.protocols import AnswerService
 from rag.serve.feedback import MAX_COMMENT, FeedbackStore
 from rag.serve.schemas import CitationModel, _Body
+from rag.text.headline import headline
 from rag.types import Answer, Citation
 
 
@@ -69,7 +70,8 @@ def to_answer(rated: RatedAnswer, service: AnswerService) -> Answer:
                 "send the citations exactly as the API returned them"
             )
         cites.append(
-            Citation(c.article_id, art.published, c.quote, c.start, c.end, c.role)  # the article's own date
+            # the article's own date and headline, not the client's
+            Citation(c.article_id, art.published, c.quote, c.start, c.end, c.role, headline(art.text))
         )
     return Answer(
         rated.question,
