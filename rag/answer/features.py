@@ -42,6 +42,7 @@ CANDIDATE_FEATURES = (
 QUESTION_FEATURES = (
     "p1", "p1_logit", "p_margin", "p_same_article", "q_unknown_words", "q_unknown_names", "q_tokens",
     "q_neg", "q_max_idf", "best_lex_art", *(f"kind_{k}" for k in _KINDS), *(f"top_{n}" for n in _TOP),
+    "top_swap_strict", "top_swap_loose", "top_swap_max",
 )  # fmt: skip
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _SENT_END = re.compile(r"[.!?]\s*$")
@@ -61,6 +62,7 @@ class ChunkSignals:
     ends_sentence: bool
     numbers: tuple[str, ...]  # _NUMBER matches
     anaphor: bool
+    seq: tuple[str, ...] = ()  # the BM25 tokens in order (``signals.slot_swaps``)
 
     @classmethod
     def of(cls, text: str) -> ChunkSignals:
@@ -74,6 +76,7 @@ class ChunkSignals:
             bool(_SENT_END.search(text)),
             tuple(_NUMBER.findall(text)),
             bool(_ANAPHOR.match(text)),
+            tuple(tokenize(text)),
         )
 
 

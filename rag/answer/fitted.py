@@ -30,9 +30,10 @@ from rag.answer.features import (
 )
 from rag.answer.model import AnswerModel
 from rag.answer.question import QuestionInfo, analyse_question
-from rag.answer.signals import constraint_match, has_negation
+from rag.answer.signals import constraint_match, has_negation, slot_swaps
 from rag.retrieval.bm25 import idf
 from rag.retrieval.corpus import Corpus
+from rag.text import tokenize
 from rag.types import Answer, Chunk, Hit
 
 _CACHE_MAX = 50_000
@@ -173,6 +174,9 @@ class FittedAnswerer(ExtractiveAnswerer):
         }
         f.update({f"kind_{k}": 1.0 if q.kind == k else 0.0 for k in _KINDS})
         f.update({f"top_{n}": top.feats[n] for n in _TOP})
+        q_seq = [self.corpus.canonical(t) for t in tokenize(q.text)]
+        swaps = slot_swaps(q_seq, self.chunk_signals(top.chunk).seq, weights, max_idf)
+        f.update(zip(("top_swap_strict", "top_swap_loose", "top_swap_max"), swaps, strict=True))
         return f
 
     def missing_reason(self, q: QuestionInfo, best: Candidate | None = None) -> str | None:

@@ -12,7 +12,7 @@ question token to its idf over the current corpus.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from rag.text import dates_mentioned, fold, months_mentioned, tokenize
@@ -160,3 +160,37 @@ def question_constraints(question: str) -> dict[str, frozenset[str]]:
     """
     names = frozenset(t for w in capitalised_words(question) for t in tokenize(w) if not t.isdigit())
     return {"names": names, "numbers": frozenset(n for n in numbers_in(question) if "." not in n)}
+
+
+def slot_swaps(
+    q_seq: Sequence[str], s_seq: Sequence[str], weights: Mapping[str, float], max_idf: float
+) -> tuple[float, float, float]:
+    """Question words the sentence swapped for another word (SQuAD 2.0's unanswerable questions
+    change one name, number or term of a sentence): for each question token the sentence lacks,
+    is a question neighbour of it next to a word the question does not use ("loose"), or are
+    both neighbours around exactly one such word ("strict")? Returns the strict count, the loose
+    count and the largest idf of a loosely swapped token over ``max_idf``.
+
+    ``slot_swaps(["appli", "american", "union", "law"], ["appli", "european", "union", "law"],
+    {"american": 3.0}, 6.0)`` -> ``(1.0, 1.0, 0.5)``.
+    """
+    q_set, s_set = set(q_seq), set(s_seq)
+    strict = loose = 0
+    top = 0.0
+    for i, t in enumerate(q_seq):
+        if t in s_set:
+            continue
+        a = q_seq[i - 1] if i > 0 else None
+        b = q_seq[i + 1] if i + 1 < len(q_seq) else None
+        hit = both = False
+        for j, x in enumerate(s_seq):
+            if x == a and j + 1 < len(s_seq) and s_seq[j + 1] not in q_set:
+                hit = True
+                both = both or (j + 2 < len(s_seq) and s_seq[j + 2] == b)
+            if x == b and j > 0 and s_seq[j - 1] not in q_set:
+                hit = True
+        strict += both
+        loose += hit
+        if hit:
+            top = max(top, weights.get(t, 0.0) / max_idf)
+    return float(strict), float(loose), top

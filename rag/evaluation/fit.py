@@ -10,8 +10,9 @@ retrieval and the answerer's candidate step, and each candidate sentence gets it
    the answerable questions;
 2. the abstention model: logistic regression, P(question is answerable), on the question's
    features and its best candidates' (ranked by the ranker's cross-validated probabilities);
-3. both cross-validated leave-one-title-out; the abstention threshold is the one that keeps
-   cross-validated false refusals at or under ``--max-false-refusal``; reliability bins,
+3. both cross-validated leave-one-title-out; the threshold keeps CV false refusals at or under
+   ``--max-false-refusal``; ``--decision model+rule`` (default): the rule's refusals stand
+   below a fitted ``confident``; ``model``: P(answerable) alone decides; reliability bins,
    Brier score and AUC are recorded;
 4. the final models are refitted on everything and written as JSON with the feature names,
    the data's name and counts (never the data) and the CV metrics.
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-false-refusal", type=float, default=0.04, help="CV false refusals of the model alone"
     )
+    p.add_argument("--decision", choices=("model", "model+rule"), default="model+rule", help="see step 3")
     p.add_argument("--c-ranker", type=float, default=1.0)
     p.add_argument("--c-abstain", type=float, default=0.3)
     p.add_argument("--ranker", choices=("linear", "trees"), default="trees")
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         m = fit_scorer(args.abstainer, QUESTION_FEATURES, x_all[tr], y_all[tr], args.c_abstain, w_all[tr])
         p_cv[te] = m.probs_array(x_all[te])
     threshold = choose_threshold(exs, p_cv, args.max_false_refusal)
-    confident = choose_confident(exs, p_cv, threshold)
+    confident = choose_confident(exs, p_cv, threshold) if args.decision == "model+rule" else threshold
     brier = float(np.mean((p_cv - y_all) ** 2))
     cv = {
         "scheme": "leave one group (title) out",
@@ -290,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             "c_ranker": args.c_ranker,
             "c_abstain": args.c_abstain,
             "max_false_refusal": args.max_false_refusal,
+            "decision": args.decision,
             "seed_eval": args.seed_eval,
             "seed_weight": args.seed_weight,
             "top_k": pipe.settings.top_k,

@@ -16,6 +16,7 @@ from rag.answer.signals import (
     numbers_in,
     question_constraints,
     rarest_coverage,
+    slot_swaps,
 )
 
 
@@ -89,3 +90,18 @@ def test_context_names_equal_the_plain_signal(question, text, prev):
     qs = QuestionSignals.of(q, lambda t: t)
     plain = answer_type_present("who", question, prev + " " + text) == 1.0
     assert qs.ctx_names_new(ChunkSignals.of(text), ChunkSignals.of(prev)) is plain
+
+
+def test_slot_swaps_finds_the_swapped_word() -> None:
+    # "Who applies American Union law?" on a paragraph about European Union law: "american" is
+    # missing, and the sentence puts "european" between its neighbours "appli" and "union"
+    q = ["appli", "american", "union", "law"]
+    assert slot_swaps(q, ["appli", "european", "union", "law"], {"american": 3.0}, 6.0) == (1.0, 1.0, 0.5)
+    # every question word present: nothing swapped
+    assert slot_swaps(q, ["court", "appli", "american", "union", "law"], {"american": 3.0}, 6.0) == (
+        0.0,
+        0.0,
+        0.0,
+    )
+    # missing words whose question neighbours are missing too: not a swap
+    assert slot_swaps(q, ["law", "court"], {"american": 3.0, "appli": 1.0}, 6.0) == (0.0, 0.0, 0.0)
