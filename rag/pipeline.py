@@ -136,8 +136,8 @@ class Pipeline:
         self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
     ) -> IngestReport:
         """Index already parsed articles exactly as ``rag ingest`` indexes files: a new id is
-        added, a changed one replaced (its old chunks gone, the new ones in, one commit), an
-        unchanged one skipped; a repeated id in ``articles`` is a failure naming it."""
+        added, a changed one replaced, an unchanged one skipped; a repeated id in ``articles`` is
+        a failure naming it. All in one commit: a kill -9 mid-way leaves none or all of them."""
         return self._index([], articles, on_article=on_article)
 
     def delete(self, article_ids: Sequence[str], missing_ok: bool = True) -> list[str]:
@@ -203,7 +203,7 @@ class Pipeline:
             self.store.reset()
         background = background_factory(self.embedder)
         report = Indexer(self.store, self.embedder, background=background).ingest(
-            paths, progress=progress, on_article=on_article, carry_over=carry, articles=articles
+            paths, progress, on_article, carry, articles, one_commit=not paths and not carry
         )
         self.corpus.sync(force=True)
         return report

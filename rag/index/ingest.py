@@ -2,7 +2,10 @@
 
 Bad files are reported with their reason and never stop the others. Each article is written
 as a unit (chunks, then its article row as the commit marker), so an interrupted run leaves
-no half article visible and the next run repairs it. Embedding is batched across articles,
+no half article visible and the next run repairs it. A folder is committed batch by batch (a
+crash loses at most one batch); ``one_commit`` (articles sent to a running service) writes all
+chunk rows first and every article row in one last call, so a kill -9 leaves none or all (up
+to ``ONE_COMMIT_MAX`` articles: well within one Chroma call; a bigger upload is batched). Embedding is batched across articles,
 which is where the time goes; on a large ingest a child process embeds the next batch while
 this one writes the current batch to Chroma (``ChildProcessEmbedder``).
 """
@@ -22,7 +25,8 @@ from rag.protocols import BackgroundEmbedder, Embedder
 from rag.text import chunk_article
 from rag.types import Article, Chunk, FileFailure, IngestReport
 
-__all__ = ["Indexer", "chunk_article"]
+__all__ = ["ONE_COMMIT_MAX", "Indexer", "chunk_article"]
+ONE_COMMIT_MAX = 1000  # articles committed by one call (an API request holds at most 100)
 
 
 class Indexer:
@@ -59,12 +63,15 @@ class Indexer:
         on_article: Callable[[str, str], None] | None = None,
         carry_over: Sequence[Article] = (),
         articles: Sequence[Article] = (),
+        one_commit: bool = False,
     ) -> IngestReport:
         """Index every article file under ``paths``; returns what was added/updated/unchanged/failed.
 
         ``articles``: already parsed articles to index like files (e.g. uploaded through the API).
         ``carry_over``: articles already loaded (from an index being rebuilt) to index as well,
         unless a file under ``paths`` has the same id (the file wins).
+        ``one_commit``: one batch (up to ``ONE_COMMIT_MAX`` sources), so the article rows (commit
+        markers) are written in one call.
         """
         failed: list[FileFailure] = []
         files: list[Path] = []
@@ -74,6 +81,7 @@ class Indexer:
         sources: list[tuple[Path, Article | None, bool]] = [(p, None, False) for p in files]
         sources += [(Path(f"(given) {a.article_id}"), a, False) for a in articles]
         sources += [(Path(f"(stored) {a.article_id}"), a, True) for a in carry_over]
+        one_commit = one_commit and len(sources) <= ONE_COMMIT_MAX
         known = self.store.digests()
         added: list[str] = []
         updated: list[str] = []
@@ -116,7 +124,7 @@ class Indexer:
                     continue
                 (updated if article.article_id in known else added).append(article.article_id)
                 pending.append((article, chunk_article(article)))
-                if sum(len(c) for _, c in pending) >= self.batch_chunks:
+                if not one_commit and sum(len(c) for _, c in pending) >= self.batch_chunks:
                     writer.add(pending)
                     pending = []
             writer.add(pending)

@@ -118,10 +118,11 @@ class ChromaStore:
 
     # ------------------------------------------------------------------ writes
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Write a batch of articles: stale chunks out, new chunks in, then the article rows.
+        """Write a batch of articles: new chunks in, then the article rows, then stale chunks out.
 
-        The article rows (commit markers) go last, in one call, so a crash at any point leaves
-        every article either as it was or fully replaced, never half visible.
+        The article rows (commit markers) go in one call after every new chunk, and a replaced
+        article's old chunks go only after it, so a crash at any point leaves every article of
+        the batch as it was or fully replaced, never half visible (only orphan chunk rows).
         """
         if not items:
             return
@@ -138,7 +139,6 @@ class ChromaStore:
         article_ids = [a.article_id for a, _, _ in items]
         old = self._call("get", ccol.get, where={"article_id": {"$in": article_ids}}, include=[])
         stale = sorted(set(old["ids"]) - set(ids))
-        self.delete_chunks(stale)
         all_chunks = [c for _, chunks, _ in items for c in chunks]
         vectors = (
             np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items if len(e)]) if ids else None
@@ -161,6 +161,7 @@ class ChromaStore:
             documents=[a.text for a, _, _ in items],
             metadatas=[article_metadata(a, len(chunks)) for a, chunks, _ in items],
         )
+        self.delete_chunks(stale)  # the old texts' chunks: no committed article uses them now
 
     def bump_generation(self) -> str:
         """Mark the store as changed so every reader (in any process) refreshes its view."""
