@@ -175,3 +175,13 @@ def test_other_model_and_trailing_assistant_are_400(client):
     assert r.status_code == 400 and "last user message" in r.json()["error"]["message"]
     r = client.post("/v1/chat/completions", json={"messages": [{"role": "tool", "content": "x"}, msgs[0]]})
     assert r.status_code == 400 and "'tool'" in r.json()["error"]["message"]
+
+
+def test_history_without_answers_is_answered_by_the_server(client):
+    """A client may send only the earlier questions: the server answers the last one itself, so
+    the follow-up still leans on what that answer quoted."""
+    r = client.post("/v1/answer", json={"question": FOLLOW, "history": [{"question": FIRST}]})
+    body = r.json()
+    assert r.status_code == 200
+    assert body["rewritten_question"].startswith("What did Trump offer instead of"), body["rewritten_question"]
+    assert _air_support(body["citations"]), body["citations"]
