@@ -77,3 +77,18 @@ def stream_chat(client, question: str) -> tuple[int, list[str]]:
         json={"messages": [{"role": "user", "content": question}], "stream": True},
     ) as r:
         return r.status_code, [line for line in r.iter_lines() if line]
+
+
+def rag_serve_process(env: dict[str, str], log: object, cwd: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real ``rag serve --no-ui`` on a free loopback port over the embedded index ``env`` names
+    (``RAG_CHROMA_URL`` removed): its URL and process. The caller waits for it and stops it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "serve", "--no-ui", "--port", str(port)],
+        cwd=cwd,
+        env={**{k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}, **env},
+        stdout=log,  # type: ignore[arg-type]
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return f"http://127.0.0.1:{port}", proc

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rag.types import Answer, Turn
+from rag.types import Turn
 
 MAX_TURNS = 20
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -56,13 +56,6 @@ def turns_from_answers(answers: Iterable[Mapping[str, Any]]) -> list[Turn]:
         question = a.get("rewritten_question") or a.get("question") or ""
         out.append(Turn(str(question), str(a.get("answer", "")), tuple(str(c["quote"]) for c in cites)))
     return out[-MAX_TURNS:]
-
-
-def turn_of(question: str, answer: Answer) -> Turn:
-    """The turn an answer makes: the question as asked, the answer text, its quotes (answering
-    ones first), so a follow-up can lean on what was quoted."""
-    cites = sorted(answer.citations, key=lambda c: c.role != "answer")
-    return Turn(question, "" if answer.abstained else answer.answer, tuple(c.quote for c in cites))
 
 
 def turns_from_pairs(pairs: Sequence[tuple[str, str]]) -> list[Turn]:

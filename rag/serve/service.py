@@ -11,7 +11,7 @@ import anyio
 from rag.config import Settings
 from rag.errors import NotFoundError, StoreUnavailableError
 from rag.pipeline import Pipeline
-from rag.serve.conversation import turn_of
+from rag.serve.conversation import turns_from_answers
 from rag.types import Answer, Article, ArticleInfo, DateRange, IngestReport, Turn
 
 
@@ -55,9 +55,8 @@ class Service:
     ) -> Answer:
         pipe = self._ready_pipeline()
         if history and not history[-1].answer:  # the last turn sent without its answer: answer it here
-            last = history[-1]
-            prev = pipe.ask(last.question, top_k=top_k, date_range=date_range, history=history[:-1])
-            history = [*history[:-1], turn_of(last.question, prev)]
+            prev = pipe.ask(history[-1].question, top_k=top_k, date_range=date_range, history=history[:-1])
+            history = [*history[:-1], *turns_from_answers([prev.to_json()])]  # the chat's own reading
         return pipe.ask(question, top_k=top_k, date_range=date_range, history=history)
 
     async def ask_async(

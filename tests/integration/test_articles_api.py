@@ -312,26 +312,15 @@ def test_post_and_delete_through_a_real_rag_serve_while_clients_ask(tmp_path, se
     """The issue's "done when", through the API: a real `rag serve` process on an embedded index;
     while two clients keep asking, an article POSTed is answered from within 5 s, every response
     is a 200, and no question sent after its DELETE returned cites it."""
-    import subprocess
-    import sys
 
     from tests.conftest import ROOT, run_rag
-    from tests.servers import free_port, stop, wait_http
+    from tests.servers import rag_serve_process, stop, wait_http
 
     data = tmp_path / "data"
     env = {"RAG_DATA_DIR": str(data)}
     assert run_rag("ingest", str(seeds_dir), "--quiet", env=env).returncode == 0
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rag", "serve", "--no-ui", "--port", str(port)],
-        cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    url, server = rag_serve_process(env, log, ROOT)
     new_q = "How many river barges did the Velmar port authority buy?"
     questions = [new_q, "What did Trump rule out on Aug. 18?"]
     record: list[tuple[float, int, str, set[str]]] = []  # (sent at, status, question, cited ids)

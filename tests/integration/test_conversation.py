@@ -183,5 +183,7 @@ def test_history_without_answers_is_answered_by_the_server(client):
     r = client.post("/v1/answer", json={"question": FOLLOW, "history": [{"question": FIRST}]})
     body = r.json()
     assert r.status_code == 200
-    assert body["rewritten_question"].startswith("What did Trump offer instead of"), body["rewritten_question"]
+    assert body["rewritten_question"].startswith("What did Trump offer instead of"), body[
+        "rewritten_question"
+    ]
     assert _air_support(body["citations"]), body["citations"]

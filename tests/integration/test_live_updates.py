@@ -2,9 +2,6 @@
 and delete in its index folder. Every response is 200, a new article is answered from within
 5 s of its ingest, and a deleted one is never cited once its delete is seen."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -12,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, run_rag, write_article
-from tests.servers import free_port, stop, wait_http
+from tests.servers import rag_serve_process, stop, wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -65,17 +62,8 @@ def test_ingest_and_delete_from_other_processes_while_serving_embedded(tmp_path,
         "Officials said the bakeries would arrive before winter.",
         "2025-09-06",
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rag", "serve", "--no-ui", "--port", str(port)],
-        cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k != "RAG_CHROMA_URL"}, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    url, server = rag_serve_process(env, log, ROOT)
     asker = Asker(url)
     try:
         wait_http(f"{url}/healthz", 180, server)
