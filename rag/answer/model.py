@@ -1,6 +1,7 @@
 """The fitted answer models: a sentence ranker and an abstention model, scored with numpy.
 
-Both are logistic regressions over named signals (``rag/signals.py``, assembled by the
+Both are small gradient-boosted tree ensembles (or, fitted with ``--ranker/--abstainer
+linear``, logistic regressions) over named signals (``rag/answer/signals.py``, assembled by the
 answerer): the ranker gives P(this candidate sentence holds the answer), the abstention model
 P(the question is answerable from the articles), which is also the confidence an answer
 reports. Weights live in a small versioned JSON file inside the package

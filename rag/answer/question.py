@@ -172,9 +172,16 @@ def aliases(entity: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 
 def _is_demonym(word: str) -> bool:
-    """Nationality adjectives ("Ukrainian", "French") describe; they are not what a question turns on."""
-    return word.endswith(("ian", "ean", "ish", "ese", "can")) or word in _DEMONYMS
+    """Nationality adjectives ("Ukrainian", "French") describe; they are not what a question turns on.
 
+    By suffix, with a stem of at least 4 letters before "-ian", "-ean" or "-can" ("Ukrain-ian",
+    "Ameri-can") and 3 before "-ish" or "-ese" ("Pol-ish"), so first names that end the same way
+    stay names: ``_is_demonym("brian")`` -> ``False`` (also Sean, Dean, Duncan, Julian).
+    """
+    return any(word.endswith(s) and len(word) - len(s) >= n for s, n in _SUFFIXES) or word in _DEMONYMS
+
+
+_SUFFIXES = (("ian", 4), ("ean", 4), ("can", 4), ("ish", 3), ("ese", 3))
 
 _DEMONYMS = frozenset("""french dutch swiss greek thai german czech welsh irish british scottish""".split())
 _MONTH_TOKENS = frozenset(

@@ -1,15 +1,16 @@
 """Fit the answer models (sentence ranker + abstention) on a SQuAD-2.0-style folder.
 
-    python -m rag.evaluation.fit --data ../shared/data/squad2-open [--seed-eval] [--out rag/answer_model.json]
+    python -m rag.evaluation.fit --data ../shared/data/squad2-open [--seed-eval] [--out rag/answer/model.json]
 
 The folder's articles are indexed (``rag.evaluation.squad``), every question goes through the real
 retrieval and the answerer's candidate step, and each candidate sentence gets its signals
 (``FittedAnswerer.rank`` with no model). Then:
 
-1. the ranker: logistic regression, P(candidate sentence contains a gold answer), fitted on
-   the answerable questions;
-2. the abstention model: logistic regression, P(question is answerable), on the question's
-   features and its best candidates' (ranked by the ranker's cross-validated probabilities);
+1. the ranker: P(candidate sentence contains a gold answer), fitted on the answerable
+   questions;
+2. the abstention model: P(question is answerable), on the question's features and its best
+   candidates' (ranked by the ranker's CV probabilities); both small gradient-boosted tree
+   ensembles (``--ranker``/``--abstainer linear``: logistic regressions);
 3. both cross-validated leave-one-title-out; the threshold keeps CV false refusals at or under
    ``--max-false-refusal``; ``--decision model+rule`` (default): the rule's refusals stand
    below a fitted ``confident``; ``model``: P(answerable) alone decides; reliability bins,

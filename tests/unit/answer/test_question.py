@@ -34,6 +34,13 @@ def test_entities_dates_and_speech():
     assert not any("september" in e for e in q.entities)
     # nationality adjectives are not entities
     assert analyse_question("Which Ukrainian lawmaker spoke?").entities == ()
+    assert analyse_question("Did the Polish and American envoys meet?").entities == ()
+    # ... but first names that end like them are names (issue 14: Brian, Sean, Dean were dropped)
+    assert analyse_question("What did Brian Duncan tell CBS News?").entities == (
+        ("brian", "duncan"),
+        ("cbs", "news"),
+    )
+    assert analyse_question("Did Sean meet Dean?").entities == (("sean",), ("dean",))
     assert analyse_question("What time was the Coalition of the Willing summit?").entities == (
         ("coalit", "will"),
     )
