@@ -152,7 +152,8 @@ class TreeEnsemble:
             "depth": self.depth,
             "roots": self.roots.tolist(),
             "feature": self.feature.tolist(),
-            "threshold": [float(f"{v:.8g}") for v in self.threshold],
+            # exact (a split may sit on a training value: rounding it sends that row the other way)
+            "threshold": [float(v) for v in self.threshold],
             "left": self.left.tolist(),
             "right": self.right.tolist(),
             "value": [float(f"{v:.8g}") for v in self.value],

@@ -11,10 +11,11 @@ retrieval and the answerer's candidate step, and each candidate sentence gets it
 2. the abstention model: P(question is answerable), on the question's features and its best
    candidates' (ranked by the ranker's CV probabilities); both small gradient-boosted tree
    ensembles (``--ranker``/``--abstainer linear``: logistic regressions);
-3. both cross-validated leave-one-title-out; the threshold keeps CV false refusals at or under
-   ``--max-false-refusal``; ``--decision model+rule`` (default): the rule's refusals stand
-   below a fitted ``confident``; ``model``: P(answerable) alone decides; reliability bins,
-   Brier score and AUC are recorded;
+3. both cross-validated leave-one-title-out; then ``rag.evaluation.decision.choose_point``
+   picks ``threshold`` and ``confident`` (below it the hand-set rule's refusals stand): the most
+   CV unanswerable questions refused with CV false refusals <= ``--max-false-refusal``, and
+   (``--seed-eval``) the final model no worse than the rule on the seed questions;
+   ``--decision model``: P(answerable) alone decides; reliability bins, Brier, AUC recorded;
 4. the final models are refitted on everything and written as JSON with the feature names,
    the data's name and counts (never the data) and the CV metrics.
 
@@ -41,9 +42,10 @@ from rag.answer.fitted import FittedAnswerer
 from rag.answer.model import DEFAULT_MODEL_PATH, MODEL_VERSION, AnswerModel, Scorer
 from rag.answer.question import analyse_question
 from rag.errors import RagError
+from rag.evaluation.decision import Rows, choose_point, figures
 from rag.evaluation.fit_models import SEED, TREES, fit_scorer, reliability
 from rag.evaluation.metrics import facts_present
-from rag.evaluation.squad import gold_in, load_squad_questions, open_pipeline, roc_auc
+from rag.evaluation.squad import gold_in, load_squad_questions, open_pipeline
 from rag.pipeline import Pipeline
 from rag.types import Query
 
@@ -115,60 +117,14 @@ def abstain_rows(exs: list[Example]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows, dtype=np.float64), np.array([e.answerable for e in exs], dtype=np.int64)
 
 
-def answers(exs: list[Example], p_ans: np.ndarray, threshold: float, confident: float) -> np.ndarray:
-    """Which questions get answered: not ruled out, P(answerable) >= threshold, and either
-    P(answerable) >= confident or the hand-set rule (best hand-weighted score) agrees."""
-    ruled = np.array([e.ruled_out for e in exs])
-    rule_ok = np.array([e.rule_ok for e in exs])
-    return ~ruled & (p_ans >= threshold) & ((p_ans >= confident) | rule_ok)
-
-
-def figures(exs: list[Example], p_ans: np.ndarray, threshold: float, confident: float) -> dict[str, float]:
-    """The issue's figures for given P(answerable) and threshold, first quote = top candidate."""
-    ans = [i for i, e in enumerate(exs) if e.answerable]
-    una = [i for i, e in enumerate(exs) if not e.answerable]
-    keep = answers(exs, p_ans, threshold, confident)
-    correct = sum(1 for i in ans if keep[i] and exs[i].labels and exs[i].labels[0])
-    abst = sum(1 for i in una if not keep[i])
-    return {
-        "questions": len(exs),
-        "answerable_correct": round(correct / max(len(ans), 1), 4),
-        "false_refusal": round(sum(1 for i in ans if not keep[i]) / max(len(ans), 1), 4),
-        "unanswerable_abstained": round(abst / max(len(una), 1), 4),
-        "overall": round((correct + abst) / max(len(exs), 1), 4),
-        "auc": round(roc_auc(list(p_ans), [exs[i].answerable for i in range(len(exs))]), 4),
-        "top1_has_gold_when_answerable": round(
-            sum(1 for i in ans if exs[i].labels and exs[i].labels[0]) / max(len(ans), 1), 4
-        ),
-    }
-
-
-def choose_threshold(exs: list[Example], p_ans: np.ndarray, max_fr: float) -> float:
-    """The highest threshold whose false-refusal rate stays within ``max_fr``."""
-    ans = np.array([e.answerable for e in exs])
-    ruled = np.array([e.ruled_out for e in exs])
-    pa = np.sort(p_ans[ans & ~ruled])
-    # at most k answerable questions may be refused, the rule's refusals included
-    k = int(np.floor(max_fr * ans.sum())) - int((ans & ruled).sum())
-    if k < 0:
-        return 0.0
-    return float(pa[k]) if k < len(pa) else 1.0
-
-
-def choose_confident(exs: list[Example], p_ans: np.ndarray, threshold: float) -> float:
-    """Where the model may overrule the hand-set rule's refusal: the highest P(answerable)
-    level whose false-refusal rate stays below the rule's own (so no more answerable questions
-    are refused than today). Deferring to the rule more would refuse more; less would answer
-    more unanswerable ones (overruling never gains overall here). On CV P."""
-    ans = np.array([e.answerable for e in exs])
-    own = ~np.array([e.ruled_out for e in exs]) & np.array([e.rule_ok for e in exs])
-    rule_fr = float((~own & ans).sum() / max(ans.sum(), 1))
-    best = threshold
-    for c in np.unique(np.round(p_ans[p_ans >= threshold], 3)):
-        fr = float((~answers(exs, p_ans, threshold, float(c)) & ans).sum() / max(ans.sum(), 1))
-        if fr < rule_fr:
-            best = max(best, float(c))
-    return best
+def rows_of(exs: list[Example]) -> Rows:
+    """The decision's flags per question (top candidate = the first after ``apply_ranker``)."""
+    return Rows(
+        np.array([e.answerable for e in exs], dtype=bool),
+        np.array([bool(e.labels and e.labels[0]) for e in exs], dtype=bool),
+        np.array([e.ruled_out for e in exs], dtype=bool),
+        np.array([e.rule_ok for e in exs], dtype=bool),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-weight", type=float, default=15.0, help="weight of a seed-eval question in the abstention fit"
     )
     p.add_argument(
-        "--max-false-refusal", type=float, default=0.04, help="CV false refusals of the model alone"
+        "--max-false-refusal",
+        type=float,
+        default=0.10,
+        help="bound on CV false refusals (share of answerable)",
     )
     p.add_argument("--decision", choices=("model", "model+rule"), default="model+rule", help="see step 3")
     p.add_argument("--c-ranker", type=float, default=1.0)
@@ -265,27 +224,36 @@ def main(argv: list[str] | None = None) -> int:
         tr, te = gidx != g, gidx == g
         m = fit_scorer(args.abstainer, QUESTION_FEATURES, x_all[tr], y_all[tr], args.c_abstain, w_all[tr])
         p_cv[te] = m.probs_array(x_all[te])
-    threshold = choose_threshold(exs, p_cv, args.max_false_refusal)
-    confident = choose_confident(exs, p_cv, threshold) if args.decision == "model+rule" else threshold
-    brier = float(np.mean((p_cv - y_all) ** 2))
-    cv = {
-        "scheme": "leave one group (title) out",
-        "threshold": round(threshold, 4),
-        "confident": round(confident, 4),
-        "all": figures(exs, p_cv, threshold, confident),
-        "brier": round(brier, 4),
-        "reliability": reliability(p_cv, y_all),
-        "by_group": {
-            g: figures([e for e in exs if e.group == g], p_cv[gidx == g], threshold, confident)
-            for g in groups
-        },
-    }
+    rows_cv = rows_of(exs)  # CV-ranked: the top candidate is the CV ranker's
+    ext = gidx != "seed-eval"  # the external data; the seed group is checked on the final model
     # ---- final fit on everything
     x, y = ranker_rows(exs)
     ranker = fit_scorer(args.ranker, CANDIDATE_FEATURES, x, y, args.c_ranker)
     apply_ranker(ranker, exs)
-    x_all, y_all = abstain_rows(exs)
-    abstain = fit_scorer(args.abstainer, QUESTION_FEATURES, x_all, y_all, args.c_abstain, w_all)
+    x_fin, y_fin = abstain_rows(exs)
+    abstain = fit_scorer(args.abstainer, QUESTION_FEATURES, x_fin, y_fin, args.c_abstain, w_all)
+    seeds = rows_of(exs).take(~ext) if (~ext).any() else None
+    p_seeds = abstain.probs_array(x_fin[~ext]) if seeds is not None else None
+    try:
+        threshold, confident = choose_point(
+            rows_cv.take(ext), p_cv[ext], args.max_false_refusal, seeds, p_seeds, args.decision == "model"
+        )
+    except RagError as e:
+        print(f"rag.evaluation.fit: {e}", file=sys.stderr)
+        return 1
+    cv = {
+        "scheme": "leave one group (title) out",
+        "threshold": round(threshold, 4),
+        "confident": round(confident, 4),
+        "all": figures(rows_cv.take(ext), p_cv[ext], threshold, confident),
+        "brier": round(float(np.mean((p_cv - y_all) ** 2)), 4),
+        "reliability": reliability(p_cv, y_all),
+        "by_group": {
+            g: figures(rows_cv.take(gidx == g), p_cv[gidx == g], threshold, confident) for g in groups
+        },
+    }
+    if seeds is not None and p_seeds is not None:
+        cv["seed_eval_final_model"] = figures(seeds, p_seeds, threshold, confident)
     meta = {
         "fitted_by": "python -m rag.evaluation.fit",
         "settings": {
