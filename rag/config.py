@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     top_k: int = Field(default=30, ge=1, le=TOP_K_MAX, description="Chunks retrieved per question")
     max_quotes: int = Field(default=3, ge=1, le=10)
+    max_false_refusal: float | None = Field(
+        default=None, ge=0, lt=1, description="Answer with the model's levels fitted for this bound"
+    )
     max_question_chars: int = Field(default=2000, ge=10)
     embed_batch_size: int = Field(default=64, ge=1)
     embedder: Literal["onnx-int8", "torch"] = Field(

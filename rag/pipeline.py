@@ -290,7 +290,9 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
     corpus = Corpus(store, cache_dir=cache_dir)
     retriever = HybridRetriever(corpus, emb)
-    model = load_answer_model(known=CANDIDATE_FEATURES + QUESTION_FEATURES)
+    model = load_answer_model(
+        known=CANDIDATE_FEATURES + QUESTION_FEATURES, max_false_refusal=settings.max_false_refusal
+    )
     extractive = FittedAnswerer(corpus, model, AnswererConfig(), max_quotes=settings.max_quotes)
     answerer: Answerer = extractive
     if settings.llm_base_url:

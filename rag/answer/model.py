@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -216,9 +216,31 @@ class AnswerModel:
     digest: str = ""  # sha256 of the file it was read from (first 16 hex digits)
 
     def describe(self) -> dict[str, object]:
-        """What the eval fingerprint records: the file's version and digest."""
+        """What the eval fingerprint records: the file's version and digest, the levels in use."""
         return {"version": MODEL_VERSION, "sha256": self.digest, "threshold": self.threshold,
                 "confident": self.confident}  # fmt: skip
+
+    def points(self) -> dict[float, tuple[float, float]]:
+        """The fitted levels kept in the file: bound on CV false refusals -> (threshold, confident)."""
+        out = {}
+        for p in self.meta.get("operating_points") or []:
+            out[float(p["max_false_refusal"])] = (float(p["threshold"]), float(p["confident"]))
+        return out
+
+    def at(self, max_false_refusal: float) -> AnswerModel:
+        """The same models deciding with the levels fitted for another false-refusal bound.
+
+        Raises:
+            ConfigError: the file keeps no levels for that bound (names the ones it has).
+        """
+        found = next((v for k, v in self.points().items() if abs(k - max_false_refusal) < 1e-9), None)
+        if found is None:
+            have = ", ".join(f"{k:g}" for k in sorted(self.points())) or "none"
+            raise ConfigError(
+                f"RAG_MAX_FALSE_REFUSAL={max_false_refusal:g}: the answer model has levels for {have}; "
+                "use one of them or refit with python -m rag.evaluation.fit --other-bounds"
+            )
+        return replace(self, threshold=found[0], meta={**self.meta, "confident": found[1]})
 
     @property
     def confident(self) -> float:
@@ -243,12 +265,18 @@ def sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def load_answer_model(path: Path = DEFAULT_MODEL_PATH, known: Sequence[str] | None = None) -> AnswerModel:
+def load_answer_model(
+    path: Path = DEFAULT_MODEL_PATH,
+    known: Sequence[str] | None = None,
+    max_false_refusal: float | None = None,
+) -> AnswerModel:
     """Read and check a model file.
 
     Args:
-        path: the JSON written by ``rag.fit_answerer``.
+        path: the JSON written by ``python -m rag.evaluation.fit``.
         known: the feature names the answerer computes; a model asking for others is refused.
+        max_false_refusal: decide with the levels fitted for this bound (``AnswerModel.at``);
+            None: the file's default levels.
     Raises:
         ConfigError: the file is missing, not JSON, of another version, or malformed.
     """
@@ -279,4 +307,13 @@ def load_answer_model(path: Path = DEFAULT_MODEL_PATH, known: Sequence[str] | No
         unknown = sorted((set(ranker.names) | set(abstain.names)) - set(known))
         if unknown:
             raise ConfigError(f"answer model {path} uses features this code does not compute: {unknown}")
-    return AnswerModel(ranker, abstain, threshold, d, hashlib.sha256(raw).hexdigest()[:16])
+    model = AnswerModel(ranker, abstain, threshold, d, hashlib.sha256(raw).hexdigest()[:16])
+    try:
+        levels = model.points()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ConfigError(f"answer model {path}: operating_points are malformed; refit it") from None
+    if any(not 0.0 <= t <= c <= 1.0 for t, c in levels.values()):
+        raise ConfigError(
+            f"answer model {path}: an operating point has threshold > confident or is not in [0, 1]"
+        )
+    return model if max_false_refusal is None else model.at(max_false_refusal)

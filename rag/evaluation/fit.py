@@ -142,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         "--max-false-refusal",
         type=float,
         default=0.10,
-        help="bound on CV false refusals (share of answerable)",
+        help="bound on CV false refusals (share of answerable) of the default levels",
+    )
+    p.add_argument(
+        "--other-bounds",
+        default="0.06,0.08,0.12",
+        help="more bounds whose levels the file keeps (RAG_MAX_FALSE_REFUSAL picks one)",
     )
     p.add_argument("--decision", choices=("model", "model+rule"), default="model+rule", help="see step 3")
     p.add_argument("--c-ranker", type=float, default=1.0)
@@ -234,13 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     abstain = fit_scorer(args.abstainer, QUESTION_FEATURES, x_fin, y_fin, args.c_abstain, w_all)
     seeds = rows_of(exs).take(~ext) if (~ext).any() else None
     p_seeds = abstain.probs_array(x_fin[~ext]) if seeds is not None else None
+    points = []
     try:
-        threshold, confident = choose_point(
-            rows_cv.take(ext), p_cv[ext], args.max_false_refusal, seeds, p_seeds, args.decision == "model"
-        )
-    except RagError as e:
+        bounds = [args.max_false_refusal, *(float(b) for b in args.other_bounds.split(",") if b.strip())]
+        for bound in sorted(set(bounds)):
+            t, c = choose_point(rows_cv.take(ext), p_cv[ext], bound, seeds, p_seeds, args.decision == "model")
+            cv_b = figures(rows_cv.take(ext), p_cv[ext], t, c)
+            points.append({"max_false_refusal": bound, "threshold": t, "confident": c, "cv": cv_b})
+    except (RagError, ValueError) as e:
         print(f"rag.evaluation.fit: {e}", file=sys.stderr)
         return 1
+    threshold, confident = next((p["threshold"], p["confident"]) for p in points
+                                if p["max_false_refusal"] == args.max_false_refusal)  # fmt: skip
     cv = {
         "scheme": "leave one group (title) out",
         "threshold": round(threshold, 4),
@@ -272,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "data": data_info,
         "ranker_rows": {"candidates": len(y), "positive": int(y.sum())},
         "cv": cv,
+        "operating_points": points,
     }
     model = AnswerModel(ranker, abstain, threshold, {**meta, "confident": round(confident, 6)})
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")

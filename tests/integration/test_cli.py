@@ -72,6 +72,12 @@ def test_bad_input_messages(data):
     assert r.returncode == 2 and "question is empty" in r.stderr
     r = rag("ask", "--from", "yesterday", "Trump?", data=data)
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+    # a false-refusal bound the model file keeps no levels for is named with the ones it has
+    r = run_rag("ask", "Trump?", env={"RAG_DATA_DIR": str(data), "RAG_MAX_FALSE_REFUSAL": "0.07"})
+    assert r.returncode == 2 and "RAG_MAX_FALSE_REFUSAL=0.07" in r.stderr and "0.06, 0.08" in r.stderr
+    r = run_rag("ask", "--json", "What did Trump rule out on Aug. 18?",
+                env={"RAG_DATA_DIR": str(data), "RAG_MAX_FALSE_REFUSAL": "0.06"})  # fmt: skip
+    assert r.returncode == 0 and "ground forces" in json.loads(r.stdout)["answer"]
 
 
 def test_ingest_reports_bad_files_and_exit_code(tmp_path):

@@ -1,5 +1,6 @@
 """The answer-model file: scoring, the packaged model, and clear errors for a missing or bad file."""
 
+import itertools
 import json
 
 import numpy as np
@@ -48,3 +49,31 @@ def test_model_loader_errors(tmp_path):
         load_answer_model(bad)
     with pytest.raises(ConfigError, match="does not compute"):
         load_answer_model(DEFAULT_MODEL_PATH, known=["dense"])
+
+
+def test_levels_for_another_false_refusal_bound(tmp_path):
+    m = load_answer_model()
+    points = m.points()
+    assert {0.06, 0.08, 0.1, 0.12} <= set(points)
+    # each kept pair is the one ``choose_point`` picked for its bound: a looser bound never
+    # refuses at a lower level than a tighter one
+    ordered = [points[b] for b in sorted(points)]
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(ordered))
+    six = load_answer_model(max_false_refusal=0.06)
+    assert (six.threshold, six.confident) == points[0.06]
+    assert six.describe()["threshold"] == points[0.06][0] and six.digest == m.digest
+    assert (m.threshold, m.confident) == points[m.meta["settings"]["max_false_refusal"]]
+    with pytest.raises(ConfigError, match=r"RAG_MAX_FALSE_REFUSAL=0.07.*0.06, 0.08, 0.1, 0.12"):
+        load_answer_model(max_false_refusal=0.07)
+    d = json.loads(DEFAULT_MODEL_PATH.read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {**d, "operating_points": [{"max_false_refusal": 0.1, "threshold": 0.5, "confident": 0.2}]}
+        )
+    )
+    with pytest.raises(ConfigError, match="threshold > confident"):
+        load_answer_model(bad)
+    bad.write_text(json.dumps({**d, "operating_points": [{"threshold": 0.5}]}))
+    with pytest.raises(ConfigError, match="malformed"):
+        load_answer_model(bad)
