@@ -47,7 +47,8 @@ def _shingles(text: str, k: int) -> frozenset[tuple[str, ...]]:
     words = _WORD.findall(fold(text))
     if len(words) < k:
         return frozenset([tuple(words)]) if words else frozenset()
-    return frozenset(tuple(words[i : i + k]) for i in range(len(words) - k + 1))
+    # the k-word runs as tuples (zip stops at the shortest tail)
+    return frozenset(zip(*(words[i:] for i in range(k)), strict=False))
 
 
 def resemblance(a: str, b: str, k: int = SHINGLE_WORDS) -> float:
