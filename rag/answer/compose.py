@@ -32,9 +32,14 @@ class Sources:
     untrusted: frozenset[str] = frozenset()  # article ids whose text addresses the system
 
     @classmethod
-    def of(cls, cands: Sequence[Candidate], article: Callable[[str], Article | None]) -> Sources:
-        """Cluster the candidates' articles (``near_duplicate_clusters`` over their full texts)
-        and flag those whose text ``addresses_the_system``."""
+    def of(
+        cls,
+        cands: Sequence[Candidate],
+        article: Callable[[str], Article | None],
+        clusters: Callable[[dict[str, str]], dict[str, str]] = near_duplicate_clusters,
+    ) -> Sources:
+        """Cluster the candidates' articles (``near_duplicate_clusters`` over their full texts,
+        or ``clusters``, a cached equal of it) and flag those whose text ``addresses_the_system``."""
         texts: dict[str, str] = {}
         for c in cands:
             aid = c.chunk.article_id
@@ -42,7 +47,7 @@ class Sources:
                 art = article(aid)
                 texts[aid] = art.text if art is not None else c.chunk.text
         untrusted = frozenset(a for a, t in texts.items() if addresses_the_system(t))
-        return cls(near_duplicate_clusters(texts), untrusted)
+        return cls(clusters(texts), untrusted)
 
     def cluster_of(self, c: Candidate) -> str:
         return self.cluster.get(c.chunk.article_id, c.chunk.article_id)

@@ -64,16 +64,28 @@ def contradicts(a: str, b: str, question: str = "") -> str | None:
     """
     if claim_overlap(a, b) < SAME_CLAIM:
         return None
-    if has_negation(a) != has_negation(b):
+    if _negated(a) != _negated(b):
         return "negation"
-    asked = numbers_in(question)
-    qa, qb = quantities(a), quantities(b)
+    asked = _numbers(question)
+    qa, qb = _quantities(a), _quantities(b)
     if any(qa[w] - asked and qb[w] - asked and qa[w] - asked != qb[w] - asked for w in qa.keys() & qb.keys()):
         return "numbers"
-    da, db = dates_mentioned(a) - dates_mentioned(question), dates_mentioned(b) - dates_mentioned(question)
+    named = _dates(question)
+    da, db = _dates(a) - named, _dates(b) - named
     if da and db and not da & db:
         return "dates"
     return None
+
+
+# The same candidate sentences are compared question after question: what ``contradicts``
+# reads of one text is kept (pure functions of the text, so the verdicts are unchanged).
+_negated = lru_cache(maxsize=8192)(has_negation)
+_numbers = lru_cache(maxsize=1024)(numbers_in)
+
+
+@lru_cache(maxsize=8192)
+def _dates(text: str) -> frozenset[tuple[int, int]]:
+    return frozenset(dates_mentioned(text))
 
 
 _DATE = re.compile(
@@ -88,6 +100,11 @@ def quantities(text: str) -> dict[str, frozenset[str]]:
 
     ``quantities("On Aug. 18, 26 countries and 3 leaders met")`` -> ``{"countri": {"26"}, "leader": {"3"}}``.
     """
+    return dict(_quantities(text))
+
+
+@lru_cache(maxsize=8192)
+def _quantities(text: str) -> dict[str, frozenset[str]]:  # shared: callers must not change it
     out: dict[str, set[str]] = {}
     for m in _QUANTITY.finditer(_DATE.sub(" ", text)):
         unit = m.group(2) if m.group(2) == "%" else next(iter(tokenize(m.group(2))), None)

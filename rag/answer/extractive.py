@@ -19,6 +19,7 @@ from rag.answer.candidate import Candidate
 from rag.answer.compose import Sources, answer_text, pick_answer, report_role, reserve_from_other_cluster
 from rag.answer.conflict import SAME_CLAIM, contradicts
 from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster
+from rag.answer.dupcache import NearDuplicateCache
 from rag.answer.question import (
     QuestionInfo,
     aliases,
@@ -77,6 +78,7 @@ class ExtractiveAnswerer:
         self.corpus = corpus
         self.config = config or AnswererConfig()
         self.max_quotes = max_quotes
+        self.near_duplicates = NearDuplicateCache()
 
     def describe(self) -> dict[str, object]:
         """What the eval fingerprint records of this answerer: its mode and every weight."""
@@ -275,7 +277,8 @@ class ExtractiveAnswerer:
 
     def sources(self, cands: list[Candidate]) -> Sources:
         """Near-duplicate clusters of the candidates' articles, and which address the system."""
-        return Sources.of(cands, self.corpus.article)
+        gen = self.corpus.generation
+        return Sources.of(cands, self.corpus.article, lambda texts: self.near_duplicates.clusters(texts, gen))
 
     def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
         """The best sentence, plus the one before when the best leans on it ("He said...", or it

@@ -174,7 +174,9 @@ class Corpus:
         if toks is None:
             if len(self._article_tokens) > 10_000:
                 self._article_tokens.clear()
-            toks = frozenset(t for c in self.by_article.get(article_id, []) for t in self.tokens(c))
+            # the union of its chunks' tokens, in one pass: chunks are substrings of the text
+            # and no token spans a space, so joining them with spaces changes no token
+            toks = frozenset(tokenize(" ".join(c.text for c in self.by_article.get(article_id, []))))
             self._article_tokens[article_id] = toks
         return toks
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 _MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
@@ -31,6 +32,11 @@ def dates_mentioned(text: str) -> set[tuple[int, int]]:
 
     Years are ignored on purpose: news copy names "Aug. 18" without one.
     """
+    return set(_dates_mentioned(text))
+
+
+@lru_cache(maxsize=16_384)  # the answerer asks it of the same candidate sentences question after question
+def _dates_mentioned(text: str) -> frozenset[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
     for m in _MONTH_DAY.finditer(text):
         _add_date(found, _MONTHS[m.group(1).lower()], int(m.group(2)))
@@ -38,7 +44,7 @@ def dates_mentioned(text: str) -> set[tuple[int, int]]:
         _add_date(found, _MONTHS[m.group(2).lower()], int(m.group(1)))
     for m in _ISO.finditer(text):
         _add_date(found, int(m.group(2)), int(m.group(3)))
-    return found
+    return frozenset(found)
 
 
 def _add_date(found: set[tuple[int, int]], month: int, day: int) -> None:

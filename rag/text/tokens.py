@@ -132,8 +132,22 @@ def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
     out: list[str] = []
     text = _US.sub("U.S.", text)  # "US" is the country, not the pronoun
     for raw in _TOKEN.findall(fold(text).replace("'s ", " ").replace("'s", "")):
-        tok = raw.rstrip(".").replace(",", "") if raw[0].isdigit() else raw.rstrip(".")
-        if not keep_stopwords and tok in STOPWORDS:
+        known = _RAW.get(raw)
+        if known is None:
+            known = _raw_token(raw)
+        if known[0] and not keep_stopwords:
             continue
-        out.append(MONTH_CANON.get(tok) or stem(tok))
+        out.append(known[1])
     return out
+
+
+_RAW: dict[str, tuple[bool, str]] = {}  # raw word -> (stop word?, token): each word is worked out once
+
+
+def _raw_token(raw: str) -> tuple[bool, str]:
+    tok = raw.rstrip(".").replace(",", "") if raw[0].isdigit() else raw.rstrip(".")
+    known = (tok in STOPWORDS, MONTH_CANON.get(tok) or stem(tok))
+    if len(_RAW) >= 200_000:  # numbers make the raw words unbounded
+        _RAW.clear()
+    _RAW[raw] = known
+    return known

@@ -126,3 +126,24 @@ def test_a_misspelt_word_is_matched_as_the_word_it_stands_for():
     assert corpus.correct_term("zzzzzz") is None
     assert corpus.correct_term("tru") is None  # too short to guess
     assert corpus.lexical("contries pledged", 5, DateRange())[0][0].startswith("b:")
+
+
+def test_article_tokens_are_the_union_of_its_chunks_tokens():
+    """Read in one pass over the joined chunk texts; the same set as chunk by chunk, on the seeds
+    and on boundaries that could merge words (a possessive, an initialism, "US", a number)."""
+    from rag.index.loader import load_file
+    from tests.conftest import SEEDS
+
+    tricky = Article(
+        "t",
+        dt.date(2025, 9, 1),
+        "It was the minister's. 's words came later. He met U.S. officials. US aid rose 1,200. "
+        "Σ 4.5 percent. “Élysée’s” plan. It was Trump's",
+    )
+    arts = [load_file(p) for p in sorted(SEEDS.glob("*.txt"))] + [tricky]
+    corpus = Corpus(FakeArticleStore(arts))
+    corpus.sync()
+    for art in arts:
+        chunks = corpus.by_article[art.article_id]
+        assert len(chunks) > 1
+        assert corpus.article_tokens(art.article_id) == frozenset().union(*(corpus.tokens(c) for c in chunks))

@@ -78,6 +78,22 @@ def test_tokenize_and_fold():
     assert stem("ruled") == stem("rule")
 
 
+@settings(max_examples=300)
+@given(st.text(alphabet="aZs'.,1 USthe", max_size=40), st.booleans())
+def test_tokenize_memo_equals_the_per_word_rule(text, keep):
+    """``tokenize`` remembers each raw word's token; the result is the rule applied word by word."""
+    from rag.text.dates import MONTH_CANON
+    from rag.text.tokens import _TOKEN, _US, STOPWORDS
+
+    expected = []
+    for raw in _TOKEN.findall(fold(_US.sub("U.S.", text)).replace("'s ", " ").replace("'s", "")):
+        tok = raw.rstrip(".").replace(",", "") if raw[0].isdigit() else raw.rstrip(".")
+        if keep or tok not in STOPWORDS:
+            expected.append(MONTH_CANON.get(tok) or stem(tok))
+    assert tokenize(text, keep_stopwords=keep) == expected
+    assert tokenize(text, keep_stopwords=keep) == expected  # the second time from the memo
+
+
 def test_dates_mentioned():
     assert dates_mentioned("on Aug. 18 and 20 May, Sept. 3, September 4, 2025-09-05") == {
         (8, 18),
