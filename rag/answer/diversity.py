@@ -76,9 +76,27 @@ def near_duplicate_clusters(
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-    keys = list(texts)
+    sets = {key: shingles(text, k) for key, text in texts.items()}
+
+    def resemble(a: str, b: str) -> bool:
+        sa, sb = sets[a], sets[b]
+        # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
+        if not sa or not sb or min(len(sa), len(sb)) < threshold * max(len(sa), len(sb)):
+            return False
+        shared = len(sa & sb)
+        return shared / (len(sa) + len(sb) - shared) >= threshold
+
+    return connected_clusters(list(texts), resemble)
+
+
+def connected_clusters(keys: Sequence[str], linked: Callable[[str, str], bool]) -> dict[str, str]:
+    """The connected components of the pairs ``linked`` joins, each named by its first key in
+    ``keys``' order (union-find; ``linked`` is asked only about pairs not yet in one component).
+
+    ``connected_clusters(["a", "b", "c"], lambda x, y: {x, y} == {"a", "c"})``
+    -> ``{"a": "a", "b": "b", "c": "a"}``.
+    """
     order = {key: i for i, key in enumerate(keys)}
-    sets = {key: shingles(texts[key], k) for key in keys}
     parent = {key: key for key in keys}
 
     def root(key: str) -> str:
@@ -88,17 +106,9 @@ def near_duplicate_clusters(
         return key
 
     for i, a in enumerate(keys):
-        sa = sets[a]
         for b in keys[i + 1 :]:
-            sb = sets[b]
-            # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
-            if not sa or not sb or min(len(sa), len(sb)) < threshold * max(len(sa), len(sb)):
-                continue
             ra, rb = root(a), root(b)
-            if ra == rb:
-                continue
-            shared = len(sa & sb)
-            if shared / (len(sa) + len(sb) - shared) >= threshold:
+            if ra != rb and linked(a, b):
                 # the earlier key stays the root, so a cluster is named by its first member
                 parent[max(ra, rb, key=order.__getitem__)] = min(ra, rb, key=order.__getitem__)
     return {key: root(key) for key in keys}

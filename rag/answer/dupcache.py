@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from rag.answer.diversity import NEAR_DUPLICATE, SHINGLE_WORDS, shingles
+from rag.answer.diversity import NEAR_DUPLICATE, SHINGLE_WORDS, connected_clusters, shingles
 
 MAX_PAIRS = 200_000  # ~25 MB of verdicts; the texts themselves are the corpus's
 
@@ -51,22 +51,7 @@ class NearDuplicateCache:
             if generation != self.generation:
                 self._near.clear()
                 self.generation = generation
-        keys = list(texts)
-        order = {key: i for i, key in enumerate(keys)}
-        parent = {key: key for key in keys}
-
-        def root(key: str) -> str:
-            while parent[key] != key:
-                parent[key] = parent[parent[key]]
-                key = parent[key]
-            return key
-
-        for i, a in enumerate(keys):
-            for b in keys[i + 1 :]:
-                ra, rb = root(a), root(b)
-                if ra != rb and self.near(texts[a], texts[b]):
-                    parent[max(ra, rb, key=order.__getitem__)] = min(ra, rb, key=order.__getitem__)
-        return {key: root(key) for key in keys}
+        return connected_clusters(list(texts), lambda a, b: self.near(texts[a], texts[b]))
 
     def near(self, a: str, b: str) -> bool:
         """Do texts ``a`` and ``b`` resemble each other at ``threshold`` or more? (cached)"""
