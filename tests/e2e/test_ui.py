@@ -2,6 +2,7 @@
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -159,7 +160,15 @@ def test_a_hostile_article_is_shown_as_its_characters_and_fetches_nothing(browse
     # nothing left for another origin, no script ran, no link or image made of article text
     origin = hostile_server.url
     assert [u for u in requests if not u.startswith(origin) and not u.startswith("data:")] == []
-    assert not any("9999" in u for u in requests)
+    # none of the article's URLs was fetched, even inside a data: URL (matched on the article's
+    # port and paths: a bare "9999" also matched the test server's own random port or a base64
+    # blob now and then)
+    smuggled = [
+        u[:200]
+        for u in requests
+        if "beacon" in u or "phish" in u or (not u.startswith("data:") and urlsplit(u).port == 9999)
+    ]
+    assert smuggled == [], smuggled
     assert dialogs == []
     made = page.evaluate(
         """() => [...document.querySelectorAll(
