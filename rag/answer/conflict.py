@@ -70,8 +70,8 @@ def contradicts(a: str, b: str, question: str = "") -> str | None:
     qa, qb = _quantities(a), _quantities(b)
     if any(qa[w] - asked and qb[w] - asked and qa[w] - asked != qb[w] - asked for w in qa.keys() & qb.keys()):
         return "numbers"
-    named = _dates(question)
-    da, db = _dates(a) - named, _dates(b) - named
+    named = dates_mentioned(question)  # cached in rag.text.dates
+    da, db = dates_mentioned(a) - named, dates_mentioned(b) - named
     if da and db and not da & db:
         return "dates"
     return None
@@ -81,11 +81,6 @@ def contradicts(a: str, b: str, question: str = "") -> str | None:
 # reads of one text is kept (pure functions of the text, so the verdicts are unchanged).
 _negated = lru_cache(maxsize=8192)(has_negation)
 _numbers = lru_cache(maxsize=1024)(numbers_in)
-
-
-@lru_cache(maxsize=8192)
-def _dates(text: str) -> frozenset[tuple[int, int]]:
-    return frozenset(dates_mentioned(text))
 
 
 _DATE = re.compile(

@@ -78,15 +78,19 @@ def near_duplicate_clusters(
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     sets = {key: shingles(text, k) for key, text in texts.items()}
 
-    def resemble(a: str, b: str) -> bool:
-        sa, sb = sets[a], sets[b]
-        # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
-        if not sa or not sb or min(len(sa), len(sb)) < threshold * max(len(sa), len(sb)):
-            return False
-        shared = len(sa & sb)
-        return shared / (len(sa) + len(sb) - shared) >= threshold
+    return connected_clusters(list(texts), lambda a, b: resemble_at(sets[a], sets[b], threshold))
 
-    return connected_clusters(list(texts), resemble)
+
+def resemble_at(sa: frozenset[tuple[str, ...]], sb: frozenset[tuple[str, ...]], threshold: float) -> bool:
+    """Is the Jaccard resemblance of two shingle sets ``threshold`` or more? (empty: no)
+
+    ``resemble_at(frozenset({("a",), ("b",)}), frozenset({("a",)}), 0.5)`` -> ``True``.
+    """
+    # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
+    if not sa or not sb or min(len(sa), len(sb)) < threshold * max(len(sa), len(sb)):
+        return False
+    shared = len(sa & sb)
+    return shared / (len(sa) + len(sb) - shared) >= threshold
 
 
 def connected_clusters(keys: Sequence[str], linked: Callable[[str, str], bool]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from rag.answer.diversity import NEAR_DUPLICATE, SHINGLE_WORDS, connected_clusters, shingles
+from rag.answer.diversity import NEAR_DUPLICATE, SHINGLE_WORDS, connected_clusters, resemble_at, shingles
 
 MAX_PAIRS = 200_000  # ~25 MB of verdicts; the texts themselves are the corpus's
 
@@ -65,9 +65,4 @@ class NearDuplicateCache:
         return verdict
 
     def _compare(self, a: str, b: str) -> bool:
-        sa, sb = shingles(a, self.k), shingles(b, self.k)
-        # resemblance <= min/max of the set sizes: most pairs are ruled out without a set operation
-        if not sa or not sb or min(len(sa), len(sb)) < self.threshold * max(len(sa), len(sb)):
-            return False
-        shared = len(sa & sb)
-        return shared / (len(sa) + len(sb) - shared) >= self.threshold
+        return resemble_at(shingles(a, self.k), shingles(b, self.k), self.threshold)

@@ -249,13 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     except (RagError, ValueError) as e:
         print(f"rag.evaluation.fit: {e}", file=sys.stderr)
         return 1
-    threshold, confident = next((p["threshold"], p["confident"]) for p in points
-                                if p["max_false_refusal"] == args.max_false_refusal)  # fmt: skip
+    default = next(p for p in points if p["max_false_refusal"] == args.max_false_refusal)
+    threshold, confident = default["threshold"], default["confident"]
     cv = {
         "scheme": "leave one group (title) out",
         "threshold": round(threshold, 4),
         "confident": round(confident, 4),
-        "all": figures(rows_cv.take(ext), p_cv[ext], threshold, confident),
+        "all": default["cv"],
         "brier": round(float(np.mean((p_cv - y_all) ** 2)), 4),
         "reliability": reliability(p_cv, y_all),
         "by_group": {
