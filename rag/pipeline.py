@@ -16,12 +16,11 @@ from types import MappingProxyType
 
 import numpy as np
 
-from rag.answer.extractive import AnswererConfig
-from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
+from rag.answer.digest import Digester, is_broad, topic_of
 from rag.answer.fitted import FittedAnswerer
 from rag.answer.followup import RuleRewriter
-from rag.answer.model import load_answer_model
 from rag.answer.span import answer_span
+from rag.answer.verifier import Verifier
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
 from rag.errors import BadQuestionError, ConfigError, NotFoundError, StoreUnavailableError
@@ -38,6 +37,7 @@ from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
 
 log = logging.getLogger(__name__)
+DIGEST_TOP_K = 40  # chunks a digest draws on
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Pipeline:
     rewriter: QuestionRewriter = field(default_factory=RuleRewriter)
     writer_lock: WriterLock | None = None  # embedded index: one writer at a time (rag.index.lock)
     write_wait: float = 0.0  # seconds a write waits for another process's write before IndexBusyError
+    answer_verifier: Verifier | None = None  # the cross-encoder the answerer reads candidates with
+    digester: Digester | None = None  # extractive digests for broad questions ("Summarize ...")
 
     @property
     def mode(self) -> str:
@@ -94,11 +96,13 @@ class Pipeline:
         q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         k = check_top_k(top_k if top_k is not None else self.settings.top_k)
         self.corpus.sync()
-        query = Query(q, top_k=k, date_range=date_range or DateRange())
+        digester = self.digester if self.digester is not None and is_broad(q) else None
+        dr = date_range or DateRange()
+        query = Query(topic_of(q), max(k, DIGEST_TOP_K), dr) if digester else Query(q, top_k=k, date_range=dr)
         found = self.retriever.search(query)
         hits = found.hits
         t1 = time.perf_counter()
-        answer = self.answerer.answer(q, hits, query_vector=found.vector)
+        answer = (digester.digest if digester else self.answerer.answer)(q, hits, found.vector)
         t2 = time.perf_counter()
         answer = self.with_headlines(self.verifier.verify(answer))
         answer = replace(answer, answer_span=answer_span(answer))
@@ -270,6 +274,8 @@ class Pipeline:
         warm_stemmer()
         self.corpus.sync(force=True)
         self.embedder.embed_query("warm up")
+        if self.answer_verifier is not None:
+            self.answer_verifier.warm_up()
 
 
 def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
@@ -290,31 +296,25 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
     corpus = Corpus(store, cache_dir=cache_dir)
     retriever = HybridRetriever(corpus, emb)
-    model = load_answer_model(
-        known=CANDIDATE_FEATURES + QUESTION_FEATURES, max_false_refusal=settings.max_false_refusal
-    )
-    extractive = FittedAnswerer(corpus, model, AnswererConfig(), max_quotes=settings.max_quotes)
+    extractive = FittedAnswerer.packaged(corpus, settings.max_quotes, settings.max_false_refusal)
     answerer: Answerer = extractive
+    rewriter: QuestionRewriter = RuleRewriter()
     if settings.llm_base_url:
         from rag.answer.generative import GenerativeAnswerer, OpenAICompatibleLLM
         from rag.answer.prompts import load_prompt
+        from rag.answer.rewrite_llm import LLMRewriter
 
         if not settings.llm_model:
             raise ConfigError("RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: name the model to use")
-        llm = OpenAICompatibleLLM(
-            settings.llm_base_url,
-            settings.llm_model,
-            settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-            settings.llm_timeout,
-        )
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        llm = OpenAICompatibleLLM(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout)
         answerer = GenerativeAnswerer(
             llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
         )
-    verifier = CitationVerifier(corpus.article)
-    rewriter: QuestionRewriter = RuleRewriter()
-    if settings.llm_base_url:
-        from rag.answer.rewrite_llm import LLMRewriter
-
         rewriter = LLMRewriter(llm)
+    verifier = CitationVerifier(corpus.article)
     lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
-    return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock)
+    return Pipeline(
+        settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock,
+        answer_verifier=extractive.verifier, digester=Digester(corpus, extractive.missing_names),
+    )  # fmt: skip

@@ -22,7 +22,8 @@ class Candidate:
     score: float = 0.0  # the hand-weighted score (the rule's order; a signal of the fitted model)
     rank: int = -1  # position in the retrieved list; -1 for a neighbour added here
     feats: dict[str, float] = field(default_factory=dict)
-    prob: float = 0.0  # the fitted ranker's P(this sentence holds the answer)
+    prob: float = 0.0  # the fitted ranker's P(this sentence holds the answer) (after rerank: its P)
+    ver: float | None = None  # the answer verifier's P(this sentence answers), if it was asked
 
     @property
     def chunk(self) -> Chunk:

@@ -25,7 +25,6 @@ from rag.answer.question import (
     aliases,
     analyse_question,
     is_speech,
-    leans_back,
     same_particulars,
     type_fits,
 )
@@ -208,58 +207,62 @@ class ExtractiveAnswerer:
 
     # -------------------------------------------------------------- compose
     def _compose(self, q: QuestionInfo, cands: list[Candidate], max_quotes: int | None = None) -> Answer:
-        """The answer from ranked candidates; ``max_quotes`` caps its answer quotes (default: this
-        answerer's own cap), other articles' reports aside. Which candidate leads, and which
+        """A short answer from ranked candidates: the sentence that answers, then further quotes
+        only when each adds what the first lacks, at most ``max_quotes`` (default: this answerer's
+        cap) in all:
+
+        - a second answer sentence when it holds a fact the question asks for that the first
+          does not (``adds_fact``) and ranks about as well;
+        - a conflicting report when another source contradicts the answer (``pick_answer``);
+        - one report from another source (near-duplicate clusters count once) on the same
+          point: a corroboration when it states the same particulars (numbers, dates), else
+          another report ("other_report"), so a reader sees where versions differ.
+
+        Background sentences that do not answer (the one before, the one after) are not quoted:
+        the source card opens the article at the quote. Which candidate leads, and which
         conflicting report is shown beside it: ``rag.answer.compose.pick_answer``."""
         cfg = self.config
         cap = max_quotes or self.max_quotes
         src = self.sources(cands)
         best, rival = pick_answer(q.text, cands, src, cfg.other_within)
-        quotes = self._window(q, best, limit=cap)
-        used = {c.chunk_id for c, _ in quotes}
+        quotes: list[tuple[Chunk, str]] = [(best.chunk, "answer")]
+        used = {best.chunk.chunk_id}
 
         def eligible(c: Candidate) -> bool:  # no text to the system (unless it leads), no rival again
             return (src.trusted(c) or not src.trusted(best)) and (rival is None or c.chunk is not rival.chunk)
 
-        # A second, different answer when it scores about as well (e.g. two facts asked at once).
-        for c in cands:
-            if len(quotes) >= cap:
-                break
-            if c is best or c.chunk.chunk_id in used or best.score - c.score > cfg.second_within:
-                continue
-            if not self._similar(c, best, cfg.same_fact) and eligible(c):
-                quotes.append((c.chunk, "answer"))
-                used.add(c.chunk.chunk_id)
-            break
-
-        # Other sources (near-duplicate clusters) on the same question: each one's best sentence,
-        # when it scores close to ours. A conflicting report first; then quoted as another report
-        # when it states other numbers or dates, otherwise named as corroboration.
-        taken = {src.cluster.get(c.article_id, c.article_id) for c, _ in quotes}
         extra: list[tuple[Chunk, str]] = []
         if rival is not None:
             extra.append((rival.chunk, "conflicting_report"))
-            taken.add(src.cluster_of(rival))
-        others = len(extra)
-        for c in cands:
-            if others >= cfg.other_articles:
+        room = cap - len(extra)
+        # A second answer sentence: the best-ranked close candidate (the sentence after the lead
+        # included) that adds a fact the question asks for.
+        nxt = self.corpus.neighbour(best.chunk, 1)
+        pool = [c for c in cands if c is not best and c.chunk.chunk_id not in used and eligible(c)]
+        for c in pool:
+            if len(quotes) >= room:
                 break
-            if src.cluster_of(c) in taken or c.chunk.chunk_id in used or not eligible(c):
-                continue
-            taken.add(src.cluster_of(c))
-            if best.score - c.score > cfg.other_within:
-                continue
-            others += 1
-            if contradicts(best.chunk.text, c.chunk.text, q.text):
-                extra.append((c.chunk, "conflicting_report"))
-            elif same_particulars(best.chunk.text, c.chunk.text) and self._similar(c, best, cfg.same_topic):
-                extra.append((c.chunk, "corroboration"))
-            else:
-                for chunk, role in self._window(q, c, limit=2):
-                    extra.append((chunk, "other_context" if role == "context" else "other_report"))
+            close = self._close(best, c) or (nxt is not None and c.chunk.chunk_id == nxt.chunk_id)
+            if close and not self._similar(c, best, cfg.same_fact) and self.adds_fact(q, best, c.chunk):
+                quotes.append((c.chunk, "answer"))
+                used.add(c.chunk.chunk_id)
+                break
+        # One corroborating report from another source, when there is room.
+        taken = {src.cluster_of(best)} | ({src.cluster_of(rival)} if rival is not None else set())
+        if len(quotes) + len(extra) < cap:
+            for c in pool:
+                if c.chunk.chunk_id in used or src.cluster_of(c) in taken or not self._close(best, c):
+                    continue
+                if contradicts(best.chunk.text, c.chunk.text, q.text):
+                    continue
+                if self._similar(c, best, cfg.same_topic):
+                    # the same particulars confirm; other numbers or dates are another version
+                    same = same_particulars(best.chunk.text, c.chunk.text)
+                    extra.append((c.chunk, "corroboration" if same else "other_report"))
+                    break
         # The slot rule, as a guarantee: one cluster never fills every slot when another qualifies.
         reserve = reserve_from_other_cluster(
-            cands, taken, lambda c: eligible(c) and best.score - c.score <= cfg.other_within, src.cluster_of
+            cands, taken, lambda c: eligible(c) and self._close(best, c), src.cluster_of
         )
         slots = cap_per_cluster(
             quotes + extra,
@@ -275,40 +278,28 @@ class ExtractiveAnswerer:
             confidence=best.score,
         )
 
+    def _close(self, best: Candidate, other: Candidate) -> bool:
+        """Does ``other`` rank about as well as ``best``? By the verifier when it read both (its
+        P at least half the lead's), else by the hand-set score (within ``other_within``)."""
+        if best.ver is not None and other.ver is not None:
+            return other.ver >= 0.5 * best.ver and other.ver >= 0.3
+        return best.score - other.score <= self.config.other_within
+
+    def adds_fact(self, q: QuestionInfo, best: Candidate, other: Chunk) -> bool:
+        """Does ``other`` hold something the question asks for that the lead sentence lacks: a
+        content word of the question (``q.focus``) or, when the lead lacks the kind of answer
+        asked for (a number, a date, a name), that kind? For "What did Macron say and when will
+        the U.S. role be decided?", a lead on what Macron said and a sentence holding "decided"
+        and "coming weeks": yes; a sentence repeating the lead's words: no."""
+        toks = self._toks(other)
+        if any(t in toks and t not in best.toks for t in q.focus):
+            return True
+        return type_fits(q, best.chunk.text) is False and type_fits(q, other.text) is True
+
     def sources(self, cands: list[Candidate]) -> Sources:
         """Near-duplicate clusters of the candidates' articles, and which address the system."""
         gen = self.corpus.generation
         return Sources.of(cands, self.corpus.article, lambda texts: self.near_duplicates.clusters(texts, gen))
-
-    def _window(self, q: QuestionInfo, best: Candidate, limit: int | None = None) -> list[tuple[Chunk, str]]:
-        """The best sentence, plus the one before when the best leans on it ("He said...", or it
-        holds the question's terms), plus the one after when that continues the thought, covers
-        what the best lacks, or holds the kind of answer asked for when the best does not."""
-        cfg = self.config
-        quotes: list[tuple[Chunk, str]] = []
-        prev = self.corpus.neighbour(best.chunk, -1)
-        nxt = self.corpus.neighbour(best.chunk, 1)
-        if prev is not None and (leans_back(best.chunk.text) or best.lex_ctx - best.lex >= cfg.window_gain):
-            quotes.append((prev, "context"))
-        quotes.append((best.chunk, "answer"))
-        if nxt is not None and len(quotes) < (limit or self.max_quotes):
-            nxt_toks = self._toks(nxt)
-            adds_focus = any(t in nxt_toks and t not in best.toks for t in q.focus)
-            fills_type = type_fits(q, best.chunk.text) is False and type_fits(q, nxt.text) is True
-            if (
-                leans_back(nxt.text)
-                or adds_focus
-                or fills_type
-                or self._gain(q, best, nxt) >= cfg.window_gain
-            ):
-                quotes.append((nxt, "answer"))
-        return quotes
-
-    def _gain(self, q: QuestionInfo, best: Candidate, other: Chunk) -> float:
-        weights = self._idf_weights(q)
-        total = sum(weights.values()) or 1.0
-        toks = self._toks(other)
-        return sum(w for t, w in weights.items() if t in toks and t not in best.toks) / total
 
     @staticmethod
     def _similar(a: Candidate, b: Candidate, threshold: float) -> bool:

@@ -42,8 +42,10 @@ CANDIDATE_FEATURES = (
 QUESTION_FEATURES = (
     "p1", "p1_logit", "p_margin", "p_same_article", "q_unknown_words", "q_unknown_names", "q_tokens",
     "q_neg", "q_max_idf", "best_lex_art", *(f"kind_{k}" for k in _KINDS), *(f"top_{n}" for n in _TOP),
-    "top_swap_strict", "top_swap_loose", "top_swap_max",
+    "top_swap_strict", "top_swap_loose", "top_swap_max", *(f"v_{n}" for n in ("top", "max", "gap", "mean")),
 )  # fmt: skip
+# The rerank stage's inputs for each of the ranker's first ``verify_top`` candidates.
+RERANK_FEATURES = ("s1_logit", "ver_logit", "s1_pos", "s1_gap", "ver_gap")
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _SENT_END = re.compile(r"[.!?]\s*$")
 _LEAD_CAP = re.compile(r"[A-ZÀ-Þ][\w’'-]*")

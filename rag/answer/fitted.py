@@ -20,6 +20,9 @@ from rag.answer.extractive import AnswererConfig, ExtractiveAnswerer
 from rag.answer.features import (
     _KINDS,
     _TOP,
+    CANDIDATE_FEATURES,
+    QUESTION_FEATURES,
+    RERANK_FEATURES,
     ChunkSignals,
     QuestionSignals,
     article_features,
@@ -28,9 +31,10 @@ from rag.answer.features import (
     rarest,
     share,
 )
-from rag.answer.model import AnswerModel
+from rag.answer.model import AnswerModel, load_answer_model
 from rag.answer.question import QuestionInfo, analyse_question
 from rag.answer.signals import constraint_match, has_negation, slot_swaps
+from rag.answer.verifier import Verifier, answer_verifier
 from rag.retrieval.bm25 import idf
 from rag.retrieval.corpus import Corpus
 from rag.text import tokenize
@@ -48,13 +52,28 @@ class FittedAnswerer(ExtractiveAnswerer):
         model: AnswerModel | None,
         config: AnswererConfig | None = None,
         max_quotes: int = 3,
+        verifier: Verifier | None = None,
     ) -> None:
         """``model`` None: the hand-set rule decides (and the signals are still computed: what
-        ``rag.evaluation.fit`` fits the model from)."""
+        ``rag.evaluation.fit`` fits the model from). ``verifier``: needed when the model reads
+        its first candidates with one (``model.verify_top``)."""
         super().__init__(corpus, config, max_quotes)
         self.model = model
+        self.verifier = verifier
         self._signals: dict[str, ChunkSignals] = {}
         self._generation: str | None = None
+
+    @classmethod
+    def packaged(
+        cls, corpus: Corpus, max_quotes: int = 3, max_false_refusal: float | None = None
+    ) -> FittedAnswerer:
+        """The answerer with the model file shipped in the package (at the levels fitted for
+        ``max_false_refusal``, None: its default) and the verifier it was fitted with."""
+        model = load_answer_model(
+            known=CANDIDATE_FEATURES + QUESTION_FEATURES + RERANK_FEATURES,
+            max_false_refusal=max_false_refusal,
+        )
+        return cls(corpus, model, AnswererConfig(), max_quotes=max_quotes, verifier=answer_verifier(model))
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "model": self.model.describe() if self.model else None}
@@ -86,7 +105,33 @@ class FittedAnswerer(ExtractiveAnswerer):
             return out
         for c, pr in zip(out, self.model.ranker.probs([c.feats for c in out]), strict=True):
             c.prob = float(pr)
-        return sorted(out, key=lambda c: (-c.prob, -c.score))
+        out.sort(key=lambda c: (-c.prob, -c.score))
+        if self.model.verify_top and self.verifier is not None:
+            top = out[: self.model.verify_top]
+            self.read_with_verifier(q, top)
+            out[: len(top)] = self.rerank(top)
+        return out
+
+    def read_with_verifier(self, q: QuestionInfo, top: list[Candidate]) -> None:
+        """Set ``c.ver`` for the given candidates: one batch through the answer verifier."""
+        if self.verifier is None:
+            return
+        pairs = []
+        for c in top:
+            prev = self.corpus.neighbour(c.chunk, -1)
+            pairs.append((c.chunk.text, prev.text if prev is not None else ""))
+        for c, v in zip(top, self.verifier.scores(q.text, pairs), strict=True):
+            c.ver = float(v)
+
+    def rerank(self, top: list[Candidate]) -> list[Candidate]:
+        """The verified candidates in the rerank model's order (its P becomes ``c.prob``)."""
+        if self.model is None or self.model.rerank is None or not top:
+            return top
+        rows = rerank_features(top)
+        for c, f, p in zip(top, rows, self.model.rerank.probs(rows), strict=True):
+            c.feats.update(f)
+            c.prob = float(p)
+        return sorted(top, key=lambda c: (-c.prob, -c.score))
 
     def rank_by_rule(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         return super().rank(q, hits, qvec)
@@ -177,7 +222,18 @@ class FittedAnswerer(ExtractiveAnswerer):
         q_seq = [self.corpus.canonical(t) for t in tokenize(q.text)]
         swaps = slot_swaps(q_seq, self.chunk_signals(top.chunk).seq, weights, max_idf)
         f.update(zip(("top_swap_strict", "top_swap_loose", "top_swap_max"), swaps, strict=True))
+        f.update(verifier_features(cands))
         return f
+
+    def missing_names(self, question: str) -> str | None:
+        """Why no article can answer: the names the question turns on that no article uses, in
+        the asker's words ("No article mentions “Berlin”."), or None."""
+        q = analyse_question(question)
+        return (
+            (self.missing_reason(q) or "No article matches the question.")
+            if self.unknown_entities(q)
+            else None
+        )
 
     def missing_reason(self, q: QuestionInfo, best: Candidate | None = None) -> str | None:
         """Name, in the asker's own words, the names and numbers the articles lack: those no
@@ -196,3 +252,31 @@ class FittedAnswerer(ExtractiveAnswerer):
             if absent:
                 return "The closest article does not mention " + ", ".join(f"“{w}”" for w in absent[:3]) + "."
         return None
+
+
+def rerank_features(top: list[Candidate]) -> list[dict[str, float]]:
+    """``RERANK_FEATURES`` of the verified candidates, in the ranker's order (``c.prob`` is the
+    ranker's P, ``c.ver`` the verifier's)."""
+    best_s1 = max(c.prob for c in top)
+    vs = [c.ver if c.ver is not None else 0.0 for c in top]
+    best_v = max(vs)
+    return [
+        dict(
+            zip(
+                RERANK_FEATURES,
+                (logit(c.prob), logit(v), float(i), best_s1 - c.prob, best_v - v),
+                strict=True,
+            )
+        )
+        for i, (c, v) in enumerate(zip(top, vs, strict=True))
+    ]
+
+
+def verifier_features(cands: list[Candidate]) -> dict[str, float]:
+    """The verifier's view of the question: its P for the first candidate, the best P among
+    those it read, how far the first is below that, and their mean (all 0 without a verifier)."""
+    vs = [c.ver for c in cands if c.ver is not None]
+    if not vs:
+        return {"v_top": 0.0, "v_max": 0.0, "v_gap": 0.0, "v_mean": 0.0}
+    top = cands[0].ver if cands[0].ver is not None else 0.0
+    return {"v_top": top, "v_max": max(vs), "v_gap": max(vs) - top, "v_mean": float(np.mean(vs))}

@@ -14,211 +14,52 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from rag.answer.scorers import LinearModel, Scorer, TreeEnsemble, feature_vector, scorer_from_json, sigmoid
 from rag.errors import ConfigError
 
-MODEL_VERSION = 1
+__all__ = [
+    "AnswerModel",
+    "LinearModel",
+    "Scorer",
+    "TreeEnsemble",
+    "feature_vector",
+    "load_answer_model",
+    "scorer_from_json",
+    "sigmoid",
+]
+
+MODEL_VERSION = 2  # 2: the verifier, its rerank stage and its sha256
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.json")
-
-
-def feature_vector(names: tuple[str, ...], feats: Mapping[str, float]) -> np.ndarray:
-    """The features in a model's order (a missing name is a bug in the caller: KeyError)."""
-    return np.array([feats[n] for n in names], dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """``sigmoid(((x - mean) / scale) @ coef + intercept)`` over features named ``names``."""
-
-    names: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-
-    def vector(self, feats: Mapping[str, float]) -> np.ndarray:
-        return feature_vector(self.names, feats)
-
-    def logit(self, feats: Mapping[str, float]) -> float:
-        x = (self.vector(feats) - self.mean) / self.scale
-        return float(x @ self.coef + self.intercept)
-
-    def prob(self, feats: Mapping[str, float]) -> float:
-        """P(positive) for one feature mapping: ``1 / (1 + exp(-logit))``."""
-        return sigmoid(self.logit(feats))
-
-    def probs(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        return self.probs_array(np.array([[r[n] for n in self.names] for r in rows], dtype=np.float64))
-
-    def probs_array(self, x: np.ndarray) -> np.ndarray:
-        """P(positive) for rows of features in ``names`` order."""
-        return 1.0 / (1.0 + np.exp(-(((x - self.mean) / self.scale) @ self.coef + self.intercept)))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "linear",
-            "features": list(self.names),
-            "mean": [round(float(v), 6) for v in self.mean],
-            "scale": [round(float(v), 6) for v in self.scale],
-            "coef": [round(float(v), 6) for v in self.coef],
-            "intercept": round(self.intercept, 6),
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any], where: str) -> LinearModel:
-        try:
-            names = tuple(str(n) for n in d["features"])
-            arrays = [np.asarray(d[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
-            intercept = float(d["intercept"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise ConfigError(
-                f"{where}: missing or bad field ({e}); refit with python -m rag.evaluation.fit"
-            ) from None
-        if any(a.shape != (len(names),) for a in arrays) or not names:
-            raise ConfigError(
-                f"{where}: features, mean, scale and coef must be lists of one length; "
-                "refit with python -m rag.evaluation.fit"
-            )
-        if np.any(arrays[1] <= 0) or not all(np.all(np.isfinite(a)) for a in arrays):
-            raise ConfigError(f"{where}: scale must be positive and all weights finite")
-        return cls(names, arrays[0], arrays[1], arrays[2], intercept)
-
-
-@dataclass(frozen=True)
-class TreeEnsemble:
-    """Gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, exported):
-    ``sigmoid(baseline + sum of the leaf values each row reaches)``.
-
-    All trees' nodes sit in flat arrays (children as global indices; a leaf points to
-    itself), so scoring walks every row through every tree at once, one numpy step per
-    level: a few tens of microseconds for 20 candidates and 150 trees. A row goes left when
-    ``x[feature] <= threshold``, as in scikit-learn.
-    """
-
-    names: tuple[str, ...]
-    baseline: float
-    roots: np.ndarray
-    feature: np.ndarray
-    threshold: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
-    depth: int
-
-    def vector(self, feats: Mapping[str, float]) -> np.ndarray:
-        return feature_vector(self.names, feats)
-
-    def __post_init__(self) -> None:
-        # children interleaved (right, left) so one gather per level picks the branch taken
-        object.__setattr__(self, "_kids", np.stack([self.right, self.left], axis=1).ravel())
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        n, width = x.shape
-        idx = np.tile(self.roots, (n, 1))
-        base = (np.arange(n) * width)[:, None]
-        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        kids: np.ndarray = self._kids  # type: ignore[attr-defined]
-        for _ in range(self.depth):
-            go_left = flat[base + self.feature[idx]] <= self.threshold[idx]
-            idx = kids[2 * idx + go_left]
-        return self.baseline + self.value[idx].sum(axis=1)
-
-    def prob(self, feats: Mapping[str, float]) -> float:
-        return sigmoid(float(self.logits(self.vector(feats)[None, :])[0]))
-
-    def probs(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        return self.probs_array(np.array([[r[n] for n in self.names] for r in rows], dtype=np.float64))
-
-    def probs_array(self, x: np.ndarray) -> np.ndarray:
-        """P(positive) for rows of features in ``names`` order."""
-        return 1.0 / (1.0 + np.exp(-self.logits(x)))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": "trees",
-            "features": list(self.names),
-            "baseline": round(self.baseline, 8),
-            "depth": self.depth,
-            "roots": self.roots.tolist(),
-            "feature": self.feature.tolist(),
-            # exact (a split may sit on a training value: rounding it sends that row the other way)
-            "threshold": [float(v) for v in self.threshold],
-            "left": self.left.tolist(),
-            "right": self.right.tolist(),
-            "value": [float(f"{v:.8g}") for v in self.value],
-        }
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any], where: str) -> TreeEnsemble:
-        try:
-            names = tuple(str(n) for n in d["features"])
-            ints = {k: np.asarray(d[k], dtype=np.int64) for k in ("roots", "feature", "left", "right")}
-            floats = {k: np.asarray(d[k], dtype=np.float64) for k in ("threshold", "value")}
-            baseline, depth = float(d["baseline"]), int(d["depth"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise ConfigError(
-                f"{where}: missing or bad field ({e}); refit with python -m rag.evaluation.fit"
-            ) from None
-        n = len(ints["feature"])
-        if not names or any(
-            len(a) != n for a in (*ints.values(), *floats.values()) if a is not ints["roots"]
-        ):
-            raise ConfigError(
-                f"{where}: node arrays must have one length; refit with python -m rag.evaluation.fit"
-            )
-        idx = np.concatenate([ints["roots"], ints["left"], ints["right"]])
-        if (
-            n == 0
-            or idx.min() < 0
-            or idx.max() >= n
-            or ints["feature"].min() < 0
-            or ints["feature"].max() >= len(names)
-        ):
-            raise ConfigError(f"{where}: a node index or feature index is out of range")
-        return cls(names, baseline, ints["roots"], ints["feature"], floats["threshold"], ints["left"],
-                   ints["right"], floats["value"], depth)  # fmt: skip
-
-
-Scorer = LinearModel | TreeEnsemble
-
-
-def scorer_from_json(d: Mapping[str, Any], where: str) -> Scorer:
-    """A LinearModel or, for ``"kind": "trees"``, a TreeEnsemble."""
-    if not isinstance(d, Mapping):
-        raise ConfigError(f"{where}: not a JSON object; refit with python -m rag.evaluation.fit")
-    kind = d.get("kind", "linear")
-    if kind == "trees":
-        return TreeEnsemble.from_json(d, where)
-    if kind == "linear":
-        return LinearModel.from_json(d, where)
-    raise ConfigError(f"{where}: kind {kind!r} is not one of 'linear', 'trees'")
 
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """The ranker, the abstention model and the threshold on P(answerable) below which to abstain."""
+    """The ranker, the abstention model and the threshold on P(answerable) below which to abstain.
+
+    With a verifier (``verify_top`` > 0): the ranker's first ``verify_top`` candidates are read by
+    the answer verifier (``rag/answer/verifier.py``, the file whose sha256 is ``verifier_sha256``)
+    and ordered again by ``rerank``, which sees the ranker's and the verifier's opinions.
+    """
 
     ranker: Scorer
     abstain: Scorer
     threshold: float
     meta: Mapping[str, Any]
     digest: str = ""  # sha256 of the file it was read from (first 16 hex digits)
+    rerank: Scorer | None = None
+    verify_top: int = 0
+    verifier_sha256: str = ""
 
     def describe(self) -> dict[str, object]:
         """What the eval fingerprint records: the file's version and digest, the levels in use."""
         return {"version": MODEL_VERSION, "sha256": self.digest, "threshold": self.threshold,
-                "confident": self.confident}  # fmt: skip
+                "confident": self.confident, "verify_top": self.verify_top,
+                "verifier_sha256": self.verifier_sha256[:16]}  # fmt: skip
 
     def points(self) -> dict[float, tuple[float, float]]:
         """The fitted levels kept in the file: bound on CV false refusals -> (threshold, confident)."""
@@ -248,21 +89,17 @@ class AnswerModel:
         return float(self.meta.get("confident", self.threshold))
 
     def to_json(self) -> dict[str, Any]:
+        own = ("version", "ranker", "abstain", "threshold", "rerank", "verify_top", "verifier_sha256")
         return {
             "version": MODEL_VERSION,
             "ranker": self.ranker.to_json(),
             "abstain": self.abstain.to_json(),
             "threshold": round(self.threshold, 6),
-            **{k: v for k, v in self.meta.items() if k not in ("version", "ranker", "abstain", "threshold")},
+            "verify_top": self.verify_top,
+            "verifier_sha256": self.verifier_sha256,
+            **({"rerank": self.rerank.to_json()} if self.rerank is not None else {}),
+            **{k: v for k, v in self.meta.items() if k not in own},
         }
-
-
-def sigmoid(z: float) -> float:
-    """Logistic function, overflow-safe: ``sigmoid(0.0)`` -> ``0.5``."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 def load_answer_model(
@@ -303,11 +140,23 @@ def load_answer_model(
     confident = d.get("confident", threshold)
     if not isinstance(confident, int | float) or not threshold <= confident <= 1.0:
         raise ConfigError(f"answer model {path}: confident {confident!r} must be in [threshold, 1]")
+    rerank = scorer_from_json(d["rerank"], f"{path} rerank") if d.get("rerank") is not None else None
+    verify_top = d.get("verify_top", 0)
+    verifier_sha = d.get("verifier_sha256", "")
+    if not isinstance(verify_top, int) or not 0 <= verify_top <= 50 or not isinstance(verifier_sha, str):
+        raise ConfigError(
+            f"answer model {path}: verify_top must be an integer in [0, 50] with a verifier_sha256"
+        )
+    if verify_top and not verifier_sha:
+        raise ConfigError(f"answer model {path}: verify_top is set but verifier_sha256 is missing; refit it")
     if known is not None:
-        unknown = sorted((set(ranker.names) | set(abstain.names)) - set(known))
+        names = set(ranker.names) | set(abstain.names) | (set(rerank.names) if rerank else set())
+        unknown = sorted(names - set(known))
         if unknown:
             raise ConfigError(f"answer model {path} uses features this code does not compute: {unknown}")
-    model = AnswerModel(ranker, abstain, threshold, d, hashlib.sha256(raw).hexdigest()[:16])
+    model = AnswerModel(
+        ranker, abstain, threshold, d, hashlib.sha256(raw).hexdigest()[:16], rerank, verify_top, verifier_sha
+    )
     try:
         levels = model.points()
     except (KeyError, TypeError, ValueError, AttributeError):

@@ -30,101 +30,28 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.answer.base import cite_chunk
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
-from rag.answer.fitted import FittedAnswerer
-from rag.answer.model import DEFAULT_MODEL_PATH, MODEL_VERSION, AnswerModel, Scorer
-from rag.answer.question import analyse_question
+from rag.answer.model import DEFAULT_MODEL_PATH, MODEL_VERSION, AnswerModel
+from rag.answer.verifier import VERIFIER_PATH
 from rag.errors import RagError
-from rag.evaluation.decision import Rows, choose_point, figures
-from rag.evaluation.fit_models import SEED, TREES, fit_scorer, reliability
+from rag.evaluation.decision import choose_point, figures
+from rag.evaluation.fit_cv import (
+    Choice,
+    cached_verifier,
+    collect,
+    cross_validate,
+    drop,
+    final_fit,
+    rows_of,
+)
+from rag.evaluation.fit_models import SEED, TREES, reliability
 from rag.evaluation.metrics import facts_present
 from rag.evaluation.squad import gold_in, load_squad_questions, open_pipeline
-from rag.pipeline import Pipeline
-from rag.types import Query
-
-
-@dataclass
-class Example:
-    """One question's candidates with their signals and labels."""
-
-    qid: str
-    group: str  # the CV fold: a title, or "seed-eval"
-    answerable: bool
-    question: Any  # QuestionInfo
-    cands: list[Any]  # Candidate
-    labels: list[bool]
-    answerer: FittedAnswerer
-    ruled_out: bool = False  # abstained by the rule before any model (a name in no article)
-    rule_ok: bool = True  # the hand-set rule would answer (best hand-weighted score high enough)
-
-
-def collect(pipe: Pipeline, items: list[tuple[str, str, str, bool, Any]], progress: bool) -> list[Example]:
-    """Run retrieval and candidate signals for (qid, group, question, answerable, is_gold) items."""
-    answerer = FittedAnswerer(pipe.corpus, None, max_quotes=pipe.settings.max_quotes)
-    out = []
-    it: Any = items
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(items, desc="signals", unit="q", file=sys.stderr)
-    for qid, group, text, answerable, is_gold in it:
-        found = pipe.retriever.search(Query(text, top_k=pipe.settings.top_k))
-        q = analyse_question(text)
-        cands = answerer.rank(q, found.hits, found.vector)
-        labels = [answerable and is_gold(cite_chunk(c.chunk, "answer").quote) for c in cands]
-        rule_ok = bool(cands) and max(c.score for c in cands) >= answerer.config.abstain_below
-        out.append(
-            Example(
-                qid,
-                group,
-                answerable,
-                q,
-                cands,
-                labels,
-                answerer,
-                bool(answerer.unknown_entities(q)),
-                rule_ok,
-            )
-        )
-    return out
-
-
-def ranker_rows(exs: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [[c.feats[n] for n in CANDIDATE_FEATURES] for e in exs if e.answerable for c in e.cands]
-    ys = [y for e in exs if e.answerable for y in e.labels]
-    return np.array(rows, dtype=np.float64), np.array(ys, dtype=np.int64)
-
-
-def apply_ranker(model: Scorer, exs: list[Example]) -> None:
-    for e in exs:
-        probs = model.probs([c.feats for c in e.cands])
-        for c, p in zip(e.cands, probs, strict=True):
-            c.prob = float(p)
-        order = sorted(range(len(e.cands)), key=lambda i: (-e.cands[i].prob, -e.cands[i].score))
-        e.cands = [e.cands[i] for i in order]
-        e.labels = [e.labels[i] for i in order]
-
-
-def abstain_rows(exs: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [[e.answerer.question_features(e.question, e.cands)[n] for n in QUESTION_FEATURES] for e in exs]
-    return np.array(rows, dtype=np.float64), np.array([e.answerable for e in exs], dtype=np.int64)
-
-
-def rows_of(exs: list[Example]) -> Rows:
-    """The decision's flags per question (top candidate = the first after ``apply_ranker``)."""
-    return Rows(
-        np.array([e.answerable for e in exs], dtype=bool),
-        np.array([bool(e.labels and e.labels[0]) for e in exs], dtype=bool),
-        np.array([e.ruled_out for e in exs], dtype=bool),
-        np.array([e.rule_ok for e in exs], dtype=bool),
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ranker", choices=("linear", "trees"), default="trees")
     p.add_argument("--abstainer", choices=("linear", "trees"), default="trees")
     p.add_argument("--form", default="articles", help="articles (paragraphs) or articles_by_title")
+    p.add_argument("--verify-top", type=int, default=4, help="candidates the answer verifier reads (0: none)")
+    p.add_argument(
+        "--verifier", type=Path, default=VERIFIER_PATH, help="the verifier's ONNX file (card beside)"
+    )
+    p.add_argument("--drop", default="", help="comma-separated feature names (or prefixes*) left out")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     np.random.seed(SEED)
@@ -212,33 +144,27 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
 
+    choice = Choice(
+        ranker=args.ranker,
+        abstainer=args.abstainer,
+        c_ranker=args.c_ranker,
+        c_abstain=args.c_abstain,
+        seed_weight=args.seed_weight,
+        verify_top=args.verify_top,
+        ranker_features=drop(CANDIDATE_FEATURES, args.drop),
+        abstain_features=drop(QUESTION_FEATURES, args.drop),
+    )
+    reader = cached_verifier(args) if args.verify_top else None
     groups = sorted({e.group for e in exs})
-    # ---- ranker, leave one group out
-    cv_rank: dict[str, Scorer] = {}
-    for g in groups:
-        x, y = ranker_rows([e for e in exs if e.group != g])
-        cv_rank[g] = fit_scorer(args.ranker, CANDIDATE_FEATURES, x, y, args.c_ranker)
-    for g in groups:
-        apply_ranker(cv_rank[g], [e for e in exs if e.group == g])
-    # ---- abstention, leave one group out, on CV-ranked candidates
-    x_all, y_all = abstain_rows(exs)
-    w_all = np.array([args.seed_weight if e.group == "seed-eval" else 1.0 for e in exs])
-    p_cv = np.zeros(len(exs))
     gidx = np.array([e.group for e in exs])
-    for g in groups:
-        tr, te = gidx != g, gidx == g
-        m = fit_scorer(args.abstainer, QUESTION_FEATURES, x_all[tr], y_all[tr], args.c_abstain, w_all[tr])
-        p_cv[te] = m.probs_array(x_all[te])
-    rows_cv = rows_of(exs)  # CV-ranked: the top candidate is the CV ranker's
+    p_cv, rows_cv = cross_validate(exs, choice, reader)
+    y_all = np.array([e.answerable for e in exs], dtype=np.int64)
     ext = gidx != "seed-eval"  # the external data; the seed group is checked on the final model
     # ---- final fit on everything
-    x, y = ranker_rows(exs)
-    ranker = fit_scorer(args.ranker, CANDIDATE_FEATURES, x, y, args.c_ranker)
-    apply_ranker(ranker, exs)
-    x_fin, y_fin = abstain_rows(exs)
-    abstain = fit_scorer(args.abstainer, QUESTION_FEATURES, x_fin, y_fin, args.c_abstain, w_all)
+    ranker, rerank, abstain, p_fin = final_fit(exs, choice, reader)
+    y = np.array([lab for e in exs if e.answerable for lab in e.labels], dtype=np.int64)
     seeds = rows_of(exs).take(~ext) if (~ext).any() else None
-    p_seeds = abstain.probs_array(x_fin[~ext]) if seeds is not None else None
+    p_seeds = p_fin[~ext] if seeds is not None else None
     points = []
     try:
         bounds = [args.max_false_refusal, *(float(b) for b in args.other_bounds.split(",") if b.strip())]
@@ -278,13 +204,23 @@ def main(argv: list[str] | None = None) -> int:
             "ranker": args.ranker,
             "abstainer": args.abstainer,
             "trees": TREES,
+            "verify_top": args.verify_top,
+            "dropped": args.drop,
         },
         "data": data_info,
         "ranker_rows": {"candidates": len(y), "positive": int(y.sum())},
         "cv": cv,
         "operating_points": points,
     }
-    model = AnswerModel(ranker, abstain, threshold, {**meta, "confident": round(confident, 6)})
+    model = AnswerModel(
+        ranker,
+        abstain,
+        threshold,
+        {**meta, "confident": round(confident, 6)},
+        rerank=rerank,
+        verify_top=choice.verify_top,
+        verifier_sha256=reader.card.sha256 if reader is not None else "",
+    )
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")
     print(
         json.dumps(

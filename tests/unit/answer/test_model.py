@@ -25,7 +25,7 @@ def test_linear_and_trees_score():
 
 def test_packaged_model_loads():
     m = load_answer_model(known=CANDIDATE_FEATURES + QUESTION_FEATURES)
-    assert m.describe()["version"] == 1 and len(str(m.describe()["sha256"])) == 16
+    assert m.describe()["version"] == 2 and len(str(m.describe()["sha256"])) == 16
     assert 0 < m.threshold <= m.confident <= 1
     assert m.meta["cv"]["scheme"].startswith("leave one")
 
@@ -77,3 +77,22 @@ def test_levels_for_another_false_refusal_bound(tmp_path):
     bad.write_text(json.dumps({**d, "operating_points": [{"threshold": 0.5}]}))
     with pytest.raises(ConfigError, match="malformed"):
         load_answer_model(bad)
+
+
+def test_verifier_fields_are_checked(tmp_path):
+    d = json.loads(DEFAULT_MODEL_PATH.read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**d, "verify_top": 4, "verifier_sha256": ""}))
+    with pytest.raises(ConfigError, match="verifier_sha256"):
+        load_answer_model(bad)
+    bad.write_text(json.dumps({**d, "verify_top": -1}))
+    with pytest.raises(ConfigError, match="verify_top"):
+        load_answer_model(bad)
+    rr = {"kind": "linear", "features": ["s1_logit"], "mean": [0], "scale": [1], "coef": [1], "intercept": 0}
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps({**d, "verify_top": 3, "verifier_sha256": "ab" * 32, "rerank": rr}))
+    m = load_answer_model(ok)
+    assert m.verify_top == 3 and m.rerank is not None and m.rerank.prob({"s1_logit": 0.0}) == 0.5
+    assert load_answer_model(ok.__class__(ok)).to_json()["rerank"]["features"] == ["s1_logit"]
+    with pytest.raises(ConfigError, match="does not compute"):
+        load_answer_model(ok, known=[*d["ranker"]["features"], *d["abstain"]["features"]])
