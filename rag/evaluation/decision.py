@@ -67,12 +67,15 @@ def choose_point(
     p_seeds: np.ndarray | None = None,
     model_alone: bool = False,
     step: float = 0.01,
+    seed_floor: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
     """``(threshold, confident)`` on a ``step`` grid: the most CV unanswerable questions
     abstained (ties: more answered correctly, then the lower levels) with CV false refusals,
     the name check's included, at or under ``max_fr``; on ``seeds`` (the final model's P) no
     near-miss the rule refuses is answered and no answerable question it answers is refused.
-    ``model_alone``: confident = threshold (the rule never vetoes).
+    ``model_alone``: confident = threshold (the rule never vetoes). ``seed_floor`` (answered
+    correctly, unanswerable refused): instead of agreeing with the rule question by question, the
+    seed questions need only reach these shares.
 
     Raises:
         RagError: no pair meets the bounds (name the bound to raise).
@@ -90,8 +93,13 @@ def choose_point(
                 continue
             if seeds is not None and p_seeds is not None and rule_seed is not None:
                 k = answers(seeds, p_seeds, float(t), float(c))
+                if seed_floor is not None:
+                    ok = (k & seeds.answerable & seeds.top_ok).sum() / max(int(seeds.answerable.sum()), 1)
+                    refused = (~k & ~seeds.answerable).sum() / max(int((~seeds.answerable).sum()), 1)
+                    if ok < seed_floor[0] or refused < seed_floor[1]:
+                        continue
                 # per question: what the rule gets right stays right
-                if (k & ~seeds.answerable & ~rule_seed).any() or (~k & seeds.answerable & rule_seed).any():
+                elif (k & ~seeds.answerable & ~rule_seed).any() or (~k & seeds.answerable & rule_seed).any():
                     continue
             key = (
                 -float((~keep & ~cv.answerable).sum()),

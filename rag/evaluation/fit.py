@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--verifier", type=Path, default=VERIFIER_PATH, help="the verifier's ONNX file (card beside)"
     )
+    p.add_argument(
+        "--seed-floor",
+        default="",
+        help="'correct,refused' shares the seed questions must reach (default: agree with the rule per question)",
+    )
     p.add_argument("--drop", default="", help="comma-separated feature names (or prefixes*) left out")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
@@ -165,11 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     y = np.array([lab for e in exs if e.answerable for lab in e.labels], dtype=np.int64)
     seeds = rows_of(exs).take(~ext) if (~ext).any() else None
     p_seeds = p_fin[~ext] if seeds is not None else None
+    floor = None
+    if args.seed_floor:
+        a, b = (float(x) for x in args.seed_floor.split(","))
+        floor = (a, b)
     points = []
     try:
         bounds = [args.max_false_refusal, *(float(b) for b in args.other_bounds.split(",") if b.strip())]
         for bound in sorted(set(bounds)):
-            t, c = choose_point(rows_cv.take(ext), p_cv[ext], bound, seeds, p_seeds, args.decision == "model")
+            t, c = choose_point(
+                rows_cv.take(ext), p_cv[ext], bound, seeds, p_seeds, args.decision == "model",
+                seed_floor=floor,
+            )  # fmt: skip
             cv_b = figures(rows_cv.take(ext), p_cv[ext], t, c)
             points.append({"max_false_refusal": bound, "threshold": t, "confident": c, "cv": cv_b})
     except (RagError, ValueError) as e:
@@ -206,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             "trees": TREES,
             "verify_top": args.verify_top,
             "dropped": args.drop,
+            "seed_floor": args.seed_floor,
         },
         "data": data_info,
         "ranker_rows": {"candidates": len(y), "positive": int(y.sum())},

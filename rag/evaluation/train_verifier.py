@@ -137,7 +137,7 @@ def train(args: argparse.Namespace, work: Path, log: Any) -> Any:
     val_p = random.Random(args.seed).sample(val_p, min(len(val_p), args.val_pairs))
     tr_rows, va_rows = encode_pairs(train_p), encode_pairs(val_p)
     batches = batches_by_length([len(r[0]) for r in tr_rows], args.batch, args.seed, args.epochs)
-    total = len(batches)
+    total = min(len(batches), args.max_steps) if args.max_steps else len(batches)
     model = make_model()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warm = max(1, int(total * 0.06))
@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample-per-title", type=int, default=150, help="answerable questions per --data title")
     p.add_argument("--work", type=Path, default=Path("models/verifier-train"))
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument(
+        "--max-steps", type=int, default=2600, help="stop after this many batches (the schedule ends there)"
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=4e-5)
     p.add_argument("--threads", type=int, default=2)
