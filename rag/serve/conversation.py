@@ -23,10 +23,14 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 _SOURCE_LINE = re.compile(r"^\d+\.\s+“(?P<quote>.*)”\s+—", re.M)
 _MARKER = re.compile(r"\s*\[\d+\]\s*")
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)( ?)([^`](?:.*?[^`])?)\2\1(?!`)")
+_ANSWERING = re.compile(r"\A\s*_?Answering: [^\n]*\n\n")  # rag.serve.format's line for a follow-up
 
 
 def unescape_markdown(text: str) -> str:
-    """The inverse of ``rag.serve.format.escape_markdown``: ``"\\\\[x\\\\] &lt;b&gt;"`` -> ``"[x] <b>"``."""
+    """The inverse of ``rag.serve.format.escape_markdown``: ``"[x\\\\](`http://a)` \\\\<b>"`` ->
+    ``"[x](http://a) <b>"`` (backslash escapes, entities, and the code spans bare URLs are put in)."""
+    text = _CODE_SPAN.sub(lambda m: m.group(3), text)
     out = _ESCAPED.sub(r"\1", text.replace("\\\n", "\n"))
     for ent, ch in _ENTITIES.items():
         out = out.replace(ent, ch)
@@ -39,8 +43,10 @@ def split_quotes(answer: str) -> tuple[str, ...]:
 
 
 def turn_from_markdown(question: str, content: str) -> Turn:
-    """A turn from an assistant message: the text before **Sources**, and the quotes listed there."""
+    """A turn from an assistant message: the text before **Sources** (our "Answering: …" line
+    aside), and the quotes listed there or, when the sources name articles only, cut from it."""
     body, _, sources = content.partition("**Sources**")
+    body = _ANSWERING.sub("", body, count=1)
     quotes = tuple(unescape_markdown(m.group("quote")) for m in _SOURCE_LINE.finditer(sources))
     answer = unescape_markdown(body.replace("**", "")).strip()
     return Turn(question, answer, quotes or split_quotes(answer))
