@@ -52,8 +52,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "sul nel".split()
     ),
     "pt": frozenset(
-        "os da das dos que é são um uma para com não quem como onde quando porque quantos disse "
-        "sobre".split()
+        "os da das dos que é são um uma para com não quem como onde quando porque quantos disse sobre".split()
     ),
     "uk": frozenset("що як хто де коли чому який яка які скільки чи сказав сказала про це та і й".split()),
     "ru": frozenset(
