@@ -66,7 +66,7 @@ def check_params(body: dict[str, Any]) -> ChatOptions:
     unknown = sorted(k for k in body if k not in HANDLED | NO_EFFECT)
     if unknown:
         raise _refuse(
-            unknown[0], "not supported by this endpoint; remove it (see the README's parameter list)"
+            unknown[0], "not supported by this endpoint; remove it (see the parameter list in docs/api.md)"
         )
     model = body.get("model", SERVED_MODEL)
     if model != SERVED_MODEL:
