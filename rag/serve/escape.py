@@ -6,7 +6,8 @@ plain-text OpenAI client, speech). Blanket escaping of every punctuation mark ke
 rendered but left ``Aug\\. 18\\,`` in everything read raw; escaping nothing let an article
 make links, images and HTML. ``escape_markdown`` escapes only the characters that would start
 markup in CommonMark or GFM at their place, and shows bare URLs as code spans (a GFM renderer
-links them by itself). ``rag.serve.conversation.unescape_markdown`` reads it back.
+links them by itself; like GFM, a bare domain without ``www.`` or a scheme is left as text).
+``rag.serve.conversation.unescape_markdown`` reads it back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import re
 # A bare URL, www. address or e-mail address: GFM renderers (Gradio's included) link these by
 # themselves, so they become code spans (shown as typed, never linked).
 _URLISH = re.compile(
-    r"(?:\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://|\bwww\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.ASCII
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]{0,30}://|www\.)\S+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+",
+    re.ASCII,
 )
 _ENTITY_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -60,12 +62,18 @@ def _escape_line(line: str, line_start: bool) -> str:
             forced.add(i + m.start(1))
         if "|" in line and "-" in line and _TABLE_RULE.fullmatch(line):
             forced.update(j for j, ch in enumerate(line) if ch == "|")
+    spans: list[list[int]] = []  # URL-ish runs; touching ones become one code span (two would merge)
+    for u in _URLISH.finditer(line):
+        if spans and spans[-1][1] == u.start():
+            spans[-1][1] = u.end()
+        else:
+            spans.append([u.start(), u.end()])
     out: list[str] = []
     pos = 0
-    for u in _URLISH.finditer(line):
-        out.append(_escape_inline(line, pos, u.start(), forced))
-        out.append(_code_span(u.group(0)))
-        pos = u.end()
+    for a, b in spans:
+        out.append(_escape_inline(line, pos, a, forced))
+        out.append(_code_span(line[a:b]))
+        pos = b
     out.append(_escape_inline(line, pos, len(line), forced))
     return "".join(out)
 

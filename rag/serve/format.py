@@ -42,6 +42,11 @@ _CARD_LABEL = {
 }
 
 
+def role_label(role: str) -> str:
+    """How a citation's role reads beside it: ``"corroboration"`` -> ``"also reported"``."""
+    return _ROLE_LABEL.get(role, role.replace("_", " "))
+
+
 def format_text(ans: Answer) -> str:
     """Human-readable answer for the CLI: the answer, then numbered quotes with headline, date,
     article id and span (operators need the id for ``rag show``)."""

@@ -38,7 +38,7 @@ CSS = (
 #rag-chat .scroll-down-button-container { top: 2px; bottom: auto; left: auto; right: 76px; transform: none; }
 #rag-chat li:has(> .rag-cite) { list-style: none; margin: 2px 0; padding: 4px 8px; border-radius: 6px;
   background: var(--background-fill-secondary); }
-#rag-date-state { font-size: 0.9em; color: var(--color-accent); }
+#rag-date-state p { font-size: 0.9em; font-weight: 700; color: var(--color-accent); margin: 0; }
 @media (max-width: 640px) {
   #rag-main { flex-direction: column; }
   #rag-chat-col { display: contents; }
@@ -224,7 +224,7 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
         chat.clear(clear, None, outputs, api_visibility="private")
         gr.on(
             [date_from.change, date_to.change],
-            date_state,
+            lambda lo, hi: gr.update(value=(note := date_state(lo, hi)), visible=bool(note)),
             [date_from, date_to],
             date_note,
             api_visibility="private",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.answer.base import ABSTAIN_TEXT
-from rag.serve.format import format_markdown
+from rag.serve.format import format_markdown, role_label
 from rag.serve.highlight import highlight_html
 from rag.serve.ui_articles import withdrawn_html
 from rag.types import Answer, AnswerSpan, Citation
@@ -94,7 +94,7 @@ def choices(answer: dict[str, Any]) -> list[str]:
     """Radio labels of an answer's citations: ``["[1] 001_x · 2025-09-05", "[2] ... (context)"]``."""
     return [
         f"[{i}] {c.get('headline') or c['article_id']} · {c['published']}"
-        + ("" if c["role"] == "answer" else f" ({c['role'].replace('_', ' ')})")
+        + ("" if c["role"] in ("answer", "digest") else f" ({role_label(c['role'])})")
         for i, c in enumerate(answer.get("citations", []), start=1)
     ]
 

@@ -86,3 +86,11 @@ def test_answers_json_gives_the_rewritten_question_and_answering_quotes_first():
 )
 def test_history_reads_escaped_text_back_as_it_was(text):
     assert unescape_markdown(escape_markdown(text)) == text
+
+
+def test_history_reads_back_code_spans_escapes_and_entities():
+    for text in ("&amp; AT&T", "`x@y.z", "www.a`", "_http://a 1http://b x@y.z+x@y.z", "a\\*b\\"):
+        assert unescape_markdown(escape_markdown(text)) == text, text
+    assert (
+        unescape_markdown("&lt;b&gt; \\&amp;") == "<b> &amp;"
+    )  # older replies' entities; an escaped one stays

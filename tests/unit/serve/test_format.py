@@ -79,6 +79,7 @@ def test_highlight_marks_exactly_the_cited_span_and_escapes_the_rest():
 # the GFM-like preset with bare-URL linking, tables and strikethrough, as GFM renderers do.
 _MD = MarkdownIt("commonmark", {"html": True})
 _GFM = MarkdownIt("gfm-like", {"html": True})
+_GFM.linkify.set({"fuzzy_link": False})  # GFM links bare URLs with a scheme or www., not "bbc.co.uk"
 _MARKUP = re.compile(r"<(a|img|script|em|strong|h[1-6]|ol|ul|li|blockquote|s|del|table|hr|pre)\b")
 HOSTILE = [
     "<img src=http://127.0.0.1:9999/beacon-html.png>",
@@ -104,6 +105,8 @@ HOSTILE = [
     "x\\",
     "<!-- c --> <?p?> <!X>",
     "~strike~ ~~s~~ ~~~",
+    "_http://a 1http://b x@y.z+x@y.z",  # found by a property run: a link after "_" or a digit, two in a row
+    "`x@y.z \\`www.a` &amp;lt;",
 ]
 
 
