@@ -188,9 +188,8 @@ def build_ui(service: AnswerService, feedback: FeedbackStore | None = None) -> g
                         max_lines=4,
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
-                date_note = gr.Markdown(
-                    "", elem_id="rag-date-state"
-                )  # the filter, seen with its panel closed
+                # the filter's state, seen with its panel closed (shown only while a filter is set)
+                date_note = gr.Markdown("", elem_id="rag-date-state", visible=False)
                 with gr.Accordion("Filter by publication date", open=False, elem_id="rag-dates"), gr.Row():
                     date_from = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="rag-from", max_lines=1)
                     date_to = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="rag-to", max_lines=1)

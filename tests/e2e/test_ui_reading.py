@@ -157,7 +157,8 @@ def test_a_question_in_another_language_and_an_empty_date_range_get_their_own_wo
     page.locator("#rag-from input, #rag-from textarea").first.fill("2030-01-01")
     page.get_by_text("Filter by publication date").click()  # close the panel: the filter still shows
     page.wait_for_function(
-        "document.querySelector('#rag-date-state').innerText.includes('Date filter on: from 2030-01-01')",
+        "(document.querySelector('#rag-date-state') || {innerText: ''}).innerText"
+        ".includes('Date filter on: from 2030-01-01')",
         timeout=30_000,
     )
     assert page.locator("#rag-from").is_hidden()
