@@ -20,7 +20,9 @@ from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from rag.answer.fitted import FittedAnswerer
 from rag.answer.followup import RuleRewriter
+from rag.answer.labels import label_sources
 from rag.answer.model import load_answer_model
+from rag.answer.notices import empty_range_notice, english_only_notice, notice
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
@@ -91,16 +93,20 @@ class Pipeline:
         """
         t0 = time.perf_counter()
         asked = self.check_question(question)
-        q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         k = check_top_k(top_k if top_k is not None else self.settings.top_k)
+        if not_english := english_only_notice(asked):  # the embedder and answerer read English only
+            return notice(asked, not_english, self.mode, t0)
+        q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         self.corpus.sync()
         query = Query(q, top_k=k, date_range=date_range or DateRange())
         found = self.retriever.search(query)
         hits = found.hits
+        if not hits and (empty := empty_range_notice(query.date_range, self.store)):
+            return notice(asked, empty, self.mode, t0, q)
         t1 = time.perf_counter()
         answer = self.answerer.answer(q, hits, query_vector=found.vector)
         t2 = time.perf_counter()
-        answer = self.with_headlines(self.verifier.verify(answer))
+        answer = label_sources(self.verifier.verify(answer), self.corpus.articles, self.corpus.article)
         answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
@@ -117,15 +123,6 @@ class Pipeline:
             retrieved=tuple(h.chunk.chunk_id for h in hits),
             rewritten_question=q if q != asked else None,
         )
-
-    def with_headlines(self, answer: Answer) -> Answer:
-        """The answer with each citation's article headline filled in (what people read)."""
-        infos = self.corpus.articles
-        cites = tuple(
-            replace(c, headline=infos[c.article_id].headline) if c.article_id in infos else c
-            for c in answer.citations
-        )
-        return replace(answer, citations=cites)
 
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="rag",
         description="The newsroom's grounded Q&A assistant: answers with verbatim, offset-checked quotes.",
         epilog="Configuration: RAG_DATA_DIR (index folder), RAG_CHROMA_URL (use a Chroma server), "
-        "RAG_TOP_K, RAG_MAX_QUOTES, RAG_LLM_BASE_URL... See README.md.",
+        "RAG_TOP_K, RAG_MAX_QUOTES, RAG_LLM_BASE_URL... See docs/configuration.md.",
     )
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -105,7 +106,8 @@ def test_regenerate_edit_and_export(browser, served):
         page.locator("#rag-export").click()
     md = Path(download.value.path()).read_text(encoding="utf-8")
     assert md.startswith("# Conversation") and "## 2. What did he offer instead" in md
-    assert "_Answering: What did Trump offer instead of" in md and "air support" in md and "> " in md
+    assert "Answering: What did Trump offer instead of" in md and "air support" in md
+    assert "**Sources**" in md and re.search(r"^1\. .+, 2025-09-0\d.*: “", md, re.M)  # numbered sources
 
     page.get_by_role("button", name="Edit").first.click()  # edit the first question: the rest is dropped
     page.locator("#rag-chat textarea").first.fill("How many countries are ready to send troops?")

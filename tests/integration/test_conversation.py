@@ -94,7 +94,7 @@ def test_openai_client_follow_up_with_system_message_and_usage(oa):
     extra = second.model_extra or {}
     assert _air_support(extra["citations"]), extra["citations"]
     content = second.choices[0].message.content
-    assert content.startswith("_Answering: What did Trump offer instead of")
+    assert content.startswith("Answering: What did Trump offer instead of")  # plain prose (issue 23)
     # the system message changes nothing: the same question without it gets the same answer
     plain = oa.chat.completions.create(model="rag", messages=msgs[1:])
     assert plain.choices[0].message.content == content
