@@ -149,7 +149,9 @@ def name_slots(text: str) -> list[Slot]:
         poss = re.search(r"[’']s$", piece)
         if poss:
             end -= len(poss.group(0))
-        piece = text[start:end].rstrip(".")
+        piece = text[start:end]
+        if piece.endswith(".") and piece.count(".") == 1:  # a sentence's full stop, not "U.S."
+            piece = piece[:-1]
         end = start + len(piece)
         if m.start() == 0 and start == 0 and len(toks) == 1 and " " not in run:
             continue  # "Following, ..." starts a sentence: not a name
@@ -197,6 +199,14 @@ def pp_slots(text: str) -> list[Slot]:
         if lw in PREPOSITIONS or two:
             j = i + (2 if two else 1)
             end = ws[j - 1][1]
+            k = j + (1 if j < len(ws) and low(ws[j][2]) in ("the", "a", "an") else 0)
+            named = next((n for n in name_slots(text) if k < len(ws) and n.start == ws[k][0]), None)
+            if named is not None:  # "from Germany supported ...": the phrase ends with the name
+                out.append(Slot(s, named.end, text[s : named.end], "pp"))
+                while j < len(ws) and ws[j][0] < named.end:
+                    j += 1
+                i = j
+                continue
             while j < len(ws):
                 lj = low(ws[j][2])
                 if (

@@ -46,6 +46,7 @@ from rag.answer.clause import (
     PLURAL,
     POSSESSIVE,
     PREPOSITIONS,
+    SPEECH_VERBS,
     TIME,
     WH,
     Frame,
@@ -172,7 +173,7 @@ def _anaphoric_adverb(question: str, m: re.Match[str]) -> bool:
 
 def _has_verb_after_subject(ws: list[str]) -> bool:
     """ "And he said what?": a clause, not an elided phrase (a pronoun followed by a word)."""
-    return len(ws) >= 2 and ws[0] in PERSONAL | PLURAL | NEUTER
+    return len(ws) >= 2 and ws[0] in ("he", "she", "it", "they", "this", "that")
 
 
 def _unbound_pronoun(question: str) -> tuple[str, bool] | None:
@@ -289,7 +290,6 @@ def clarification(question: str) -> str | None:
     if dep is None or not dep.strong:
         return None
     q = question.strip()
-    none = "There is no earlier question in this conversation for it to follow"
     if dep.kind == "pronoun":
         w = dep.word
         who = (
@@ -300,18 +300,27 @@ def clarification(question: str) -> str | None:
             else f"What does “{w}” refer to?"
         )
         fill = "[name]" if w in PERSONAL else "[names]" if w in PLURAL else "[what you mean]"
-        if w in POSSESSIVE - {"her"}:
-            fill += "’s"
-        example = re.sub(rf"(?i)\b{re.escape(w)}\b", fill, q, count=1)
-        return f"{who} {none}: ask again with {fill.strip('’s')} in place of “{w}”, e.g. “{example}”"
+        example = re.sub(rf"(?i)\b{re.escape(w)}\b", fill + ("’s" if w in POSSESSIVE - {"her"} else ""), q, count=1)
+        return (
+            f"{who} There is no earlier question in this conversation for “{w}” to refer to. "
+            f"Ask again with the {'name' if w in PERSONAL else 'names' if w in PLURAL else 'thing you mean'} "
+            f"in place of “{w}”, e.g. “{example}”"
+        )
     if dep.kind == "adverb":
-        return f"“{dep.word.capitalize()}” of what? {none}: ask the whole question, saying what “{dep.word}” is about."
+        return (
+            f"“{dep.word.capitalize()}” — {'instead of what' if dep.word == 'instead' else 'besides what'}? "
+            "There is no earlier answer in this conversation for it to refer to. "
+            f"Ask the whole question, saying what “{dep.word}” is about."
+        )
     if dep.kind == "ellipsis":
         return (
-            f"“{q}” continues an earlier question. {none}: ask the whole question, "
-            f"e.g. “What do the articles say about {dep.word}?”"
+            f"“{q}” continues an earlier question, and there is none in this conversation. "
+            f"Ask the whole question, e.g. “What do the articles say about {dep.word}?”"
         )
-    return f"“{q}” needs an earlier question to follow. {none}: ask the whole question, saying who or what it is about."
+    return (
+        f"“{q}” about what? There is no earlier question in this conversation to follow. "
+        "Ask the whole question, saying who or what it is about."
+    )
 
 
 # ---------------------------------------------------------------- rewriting
@@ -405,6 +414,9 @@ def _plural_phrases(f: Frame) -> list[str]:
     if noun and (_is_plural_noun(noun) or noun.endswith("s")):
         if not f.aux and f.body and low(f.body.split()[0]) in AUXILIARY:
             out.append(f"the {noun} that {f.body}")  # "the MSPs that are elected to represent ..."
+        elif f.subject is not None and f.verb is None or (f.verb is not None and low(f.verb.text) == "have"):
+            if f.subject is not None:
+                out.append(f"the {noun} of {f.subject.text}")  # "How many members does the Council have"
         out.append(f"the {noun}")
     for s in np_slots(f.text):
         last = s.text.split()[-1]
@@ -413,7 +425,15 @@ def _plural_phrases(f: Frame) -> list[str]:
     ws = words(f.text)
     for i, (_s, _e, w) in enumerate(ws):
         if _is_plural_noun(w) and not (noun and w == noun):
-            j = i - 1 if i > 0 and ws[i - 1][2][:1].islower() and low(ws[i - 1][2]) not in _FUNCTION else i
+            j = (
+                i - 1
+                if i > 0
+                and ws[i - 1][2][:1].islower()
+                and low(ws[i - 1][2]) not in _FUNCTION | SPEECH_VERBS
+                and not (i > 1 and low(ws[i - 2][2]) == "to")
+                and not (f.verb is not None and f.verb.start == ws[i - 1][0])
+                else i
+            )
             out.append(f.text[ws[j][0] : ws[i][1]])
     out += [n.text for n in name_lists(f.text)]
     return list(dict.fromkeys(out))
@@ -435,10 +455,17 @@ def antecedents(pronoun: str, prev: Turn) -> list[str]:
     if pronoun in PLURAL:
         lists = [", ".join(ans[:-1]) + " and " + ans[-1]] if asked and len(ans) > 1 else []
         return list(dict.fromkeys([*lists, *_plural_phrases(f)]))
-    things = [
-        _with_article(f.text, s)
-        for s in sorted([*name_slots(f.text), *_np_things(f)], key=lambda s: (s.start < f.body_start, s.start))
-        if not _person_like(s.text) or s.kind == "np" or _has_article(f.text, s)
+    pool: list[Slot] = []
+    for s in sorted([*name_slots(f.text), *_np_things(f)], key=lambda s: (s.start < f.body_start, s.start)):
+        if s.kind == "name" and _modifies(f, s):
+            continue  # "the EU diplomat": "EU" describes, the diplomat is the thing
+        if any(o.start < s.end and s.start < o.end for o in pool):
+            continue  # one extent per place ("the 19th package", not also "the 19th")
+        pool.append(s)
+    thing_like = [s for s in pool if not _person_like(s.text) or s.kind == "np" or _has_article(f.text, s)]
+    # a one-word name may be a place as well as a person ("Warsaw"): last
+    things = [_with_article(f.text, s) for s in thing_like] + [
+        s.text for s in pool if s not in thing_like and len(s.text.split()) == 1
     ]
     if pronoun in NEUTER:
         phrase = answer_phrase(prev.question, prev.quotes) if low(f.wh) in ("what", "which") else None
@@ -446,6 +473,15 @@ def antecedents(pronoun: str, prev: Turn) -> list[str]:
         return list(dict.fromkeys([*lead, *things, *([phrase] if phrase else []), *(ans[:1] if asked else [])]))
     phrase = answer_phrase(prev.question, prev.quotes)
     return list(dict.fromkeys([*([phrase] if phrase else []), *reversed(things)]))
+
+
+def _modifies(f: Frame, s: Slot) -> bool:
+    """Is the name followed by a lower-case noun it describes ("the EU diplomat")? Not when
+    that word is the question's verb ("the EU approve")."""
+    m = re.match(r"\s+([a-z][\w-]*)", f.text[s.end :])
+    if not m or (f.verb is not None and f.verb.start == s.end + m.start(1)):
+        return False
+    return low(m.group(1)) not in _FUNCTION | SPEECH_VERBS and not re.search(r"(?:ed|ing)$", m.group(1))
 
 
 def _has_article(text: str, s: Slot) -> bool:
@@ -555,7 +591,8 @@ def _surface_similarity(a: str, b: str) -> float:
     if ta and tb and ta & tb:
         return 0.5 + 0.5 * len(ta & tb) / len(ta | tb)
     same_case = 0.2 if a[:1].isupper() == b[:1].isupper() else 0.0
-    return 0.1 + same_case + (0.1 if len(a.split()) == len(b.split()) else 0.0)
+    demonyms = 0.3 if is_demonym(low(a)) and is_demonym(low(b)) else 0.0
+    return 0.1 + same_case + demonyms + (0.1 if len(a.split()) == len(b.split()) else 0.0)
 
 
 def _replace(text: str, slot: Slot, phrase: str) -> str:
@@ -576,16 +613,16 @@ def _speaker_dropped(f: Frame, slot: Slot, new_text: str) -> str | None:
     return without_speaker(f, new_text)
 
 
-def _resolve_possessive(phrase: str, prev: Turn) -> tuple[str, str | None]:
+def _resolve_possessive(phrase: str, prev: Turn, similar: Similarity) -> tuple[str, str | None]:
     """ "its metropolitan area" -> ("Warsaw’s metropolitan area", "Warsaw"): the antecedent the
-    phrase now names, whose slot the phrase should take."""
+    phrase now names (the one most like what it owns), whose slot the phrase should take."""
     m = re.match(r"(?i)(his|her|its|their)\s+(.+)", phrase)
     if not m:
         return phrase, None
     ante = antecedents(m.group(1).lower(), prev)
     if not ante:
         return phrase, None
-    owner = ante[0]
+    owner = max(ante, key=lambda a: similar(m.group(2), a))
     return f"{owner}{'’' if owner.endswith('s') else '’s'} {m.group(2)}", owner
 
 
@@ -625,10 +662,10 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
             if plain != text:
                 out.insert(len(out) - 1, _finish(f"{plain} {x}"))
         return out
-    x, owner = _resolve_possessive(x, prev)
+    x, owner = _resolve_possessive(x, prev, similar)
     slots = _slots_for(text, f, x, owner, similar)
     for rank, s in enumerate(slots[:3]):
-        new = _replace(text, s, x)
+        new = text[: s.start] + x.split()[-2] + text[s.end :] if s.kind == "modifier" else _replace(text, s, x)
         dropped = _speaker_dropped(f, s, new)
         if dropped:
             out.append(_finish(dropped))
@@ -676,8 +713,11 @@ def _without_adjuncts(text: str, f: Frame, keep: tuple[int, int]) -> str:
     part at ``keep``): what went with the replaced part ("in Paris", "according to BFM TV")."""
     out = text
     for p in sorted(pp_slots(text), key=lambda p: -p.start):
-        if p.start <= len(f.wh) or p.text.lower().startswith("of ") or (p.start < keep[1] and keep[0] < p.end):
+        if p.start <= len(f.wh) or p.text.lower().startswith(("of ", "to ")) or (p.start < keep[1] and keep[0] < p.end):
             continue
+        obj = re.sub(r"(?i)^(?:according\s+to|\w+)\s+(?:(?:the|a|an)\s+)?", "", p.text)
+        if not (obj[:1].isupper() or TIME.search(p.text)):
+            continue  # only places, sources and dates: "in Paris", "according to BFM TV"
         out = out[: p.start].rstrip(" ,") + out[p.end :]
     return out
 
@@ -699,9 +739,10 @@ def _slots_for(text: str, f: Frame, x: str, owner: str | None, similar: Similari
     head = tokenize(xw[-1])
     if low(xw[-1]) == "one" and len(xw) >= 2:  # "the Danish one": its modifier replaces a modifier
         mod = xw[-2]
-        x_mod = mod
-        singles = [Slot(s, e, w, "word") for s, e, w in words(text) if _content(w) and not _in_wh(Slot(s, e, w, ""), f)]
-        ranked = sorted(singles, key=lambda s: -similar(x_mod, s.text))
+        singles = [
+            Slot(s, e, w, "word") for s, e, w in words(text) if (_content(w) or w[:1].isupper()) and low(w) not in _FUNCTION
+        ]
+        ranked = sorted(singles, key=lambda s: -similar(mod, s.text))
         return [Slot(s.start, s.end, s.text, "modifier") for s in ranked[:3]]
     scored: list[tuple[bool, float, Slot]] = []
     x_name = bool(re.match(r"(?:(?:the|a|an)\s+)?[A-ZÀ-Þ]", x))
