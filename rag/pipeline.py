@@ -122,7 +122,11 @@ class Pipeline:
         answerer only the first is answered: one LLM call per question."""
         candidates = self.rewriter.candidates(asked, history)
         first = self.check_question(candidates[0])
-        rest = [c.strip() for c in candidates[1:] if c.strip() and len(c.strip()) <= self.settings.max_question_chars]
+        rest = [
+            c.strip()
+            for c in candidates[1:]
+            if c.strip() and len(c.strip()) <= self.settings.max_question_chars
+        ]
         return [first] if self.answerer.mode != "extractive" else [first, *rest]
 
     def _answer(self, q: str, k: int, date_range: DateRange | None) -> Answer:

@@ -24,7 +24,9 @@ AUXILIARY = frozenset(
     "is are was were be been do does did will would can could should shall may might must has have had".split()
 )
 WH = frozenset("what who whom whose when where which why how".split())
-DETERMINERS = frozenset("the a an this that these those its their his her our my your some each every".split())
+DETERMINERS = frozenset(
+    "the a an this that these those its their his her our my your some each every".split()
+)
 PREPOSITIONS = frozenset(
     """about above across after against along among around as at before behind below beside between beyond
     by despite during for from in inside into near of off on onto outside over past since through
@@ -160,8 +162,15 @@ def name_slots(text: str) -> list[Slot]:
     return out
 
 
-_FUNCTION = WH | AUXILIARY | DETERMINERS | PREPOSITIONS | PERSONAL | PLURAL | NEUTER | frozenset(
-    "tell name list give describe explain and but so also according i we you".split()
+_FUNCTION = (
+    WH
+    | AUXILIARY
+    | DETERMINERS
+    | PREPOSITIONS
+    | PERSONAL
+    | PLURAL
+    | NEUTER
+    | frozenset("tell name list give describe explain and but so also according i we you".split())
 )
 
 
@@ -210,8 +219,7 @@ def pp_slots(text: str) -> list[Slot]:
             while j < len(ws):
                 lj = low(ws[j][2])
                 if (
-                    lj in PREPOSITIONS
-                    and lj != "of"
+                    (lj in PREPOSITIONS and lj != "of")
                     or lj in AUXILIARY
                     or lj in WH
                     or _CLAUSE_END.search(text[end : ws[j][0]])
@@ -341,14 +349,20 @@ def _wh_is_subject(wh: str, after_aux: str) -> bool:
     has a subject, "peace")."""
     if not wh or low(wh.split()[0]) in ("when", "where", "why") or low(wh) in ("how", "how far", "how long"):
         return False
-    ws = [w for w in words(after_aux) if not (w[2].endswith("ly") and w[2][:1].islower()) and low(w[2]) != "not"]
+    ws = [
+        w for w in words(after_aux) if not (w[2].endswith("ly") and w[2][:1].islower()) and low(w[2]) != "not"
+    ]
     if not ws:
         return True
     w = ws[0][2]
     if not w[:1].islower() or low(w) in DETERMINERS | PERSONAL | PLURAL | NEUTER | frozenset(["there"]):
         return False
     nxt = low(ws[1][2]) if len(ws) > 1 else ""
-    return not nxt or nxt in DETERMINERS | PREPOSITIONS or _CLAUSE_END.search(after_aux[ws[0][1] : ws[1][0]]) is not None
+    return (
+        not nxt
+        or nxt in DETERMINERS | PREPOSITIONS
+        or _CLAUSE_END.search(after_aux[ws[0][1] : ws[1][0]]) is not None
+    )
 
 
 def frame(question: str) -> Frame:
@@ -371,7 +385,7 @@ def _speech(text: str, body_start: int) -> Speech | None:
     with a preposition ("say about X" reports a topic, not a clause)."""
     ws = [w for w in words(text) if w[0] >= body_start]
     names = name_slots(text)
-    for i, (_s, e, w) in enumerate(ws):
+    for i, (_s, _e, w) in enumerate(ws):
         if low(w) not in SPEECH_VERBS or i == 0:
             continue
         speaker = next((n for n in names if n.end <= ws[i][0] and not text[n.end : ws[i][0]].strip()), None)
@@ -424,7 +438,14 @@ def verb_end(body: str, aux: str = "did") -> int:
     if verb is None:
         return len(body)
     end = verb.end
-    m = re.match(r"\s+(" + "|".join(sorted(PARTICLES)) + r")\b(?=\s+(?:" + "|".join(sorted(PREPOSITIONS)) + r")\b|\s*$)", body[end:])
+    m = re.match(
+        r"\s+("
+        + "|".join(sorted(PARTICLES))
+        + r")\b(?=\s+(?:"
+        + "|".join(sorted(PREPOSITIONS))
+        + r")\b|\s*$)",
+        body[end:],
+    )
     if m:
         end += m.end()
     return end

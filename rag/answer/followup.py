@@ -108,7 +108,9 @@ class Dependency:
 
 
 _SELF = frozenset("himself herself itself themselves".split())
-_INDEFINITE = frozenset("everyone anyone someone everything anything something nothing nobody somewhere no".split())
+_INDEFINITE = frozenset(
+    "everyone anyone someone everything anything something nothing nobody somewhere no".split()
+)
 _EXPLETIVE_VERBS = frozenset("take takes took cost costs seem seems seemed appear appears".split())
 
 
@@ -193,7 +195,12 @@ def _unbound_pronoun(question: str) -> tuple[str, bool] | None:
     binds = bool(wh) and (low(wh.split()[0]) in ("who", "whose", "whom") or len(wh.split()) >= 2)
     for i, w in enumerate(lw):
         before = question[: ws[i][0]]
-        after_wh_aux = bool(wh) and i >= 1 and lw[i - 1] in AUXILIARY and len(before.strip()) <= len(wh) + len(lw[i - 1]) + 1
+        after_wh_aux = (
+            bool(wh)
+            and i >= 1
+            and lw[i - 1] in AUXILIARY
+            and len(before.strip()) <= len(wh) + len(lw[i - 1]) + 1
+        )
         anything = bool(name_slots(before) or np_slots(before) or (binds and not after_wh_aux))
         if w in _SELF:
             continue
@@ -210,8 +217,10 @@ def _unbound_pronoun(question: str) -> tuple[str, bool] | None:
                 continue
         elif w in DEMONSTRATIVE:
             last = i == len(lw) - 1
-            pronoun = last or (i == 0 and lw[1:2] and lw[1] in AUXILIARY) or (
-                i > 0 and lw[i - 1] in AUXILIARY and i + 2 == len(lw)
+            pronoun = (
+                last
+                or (i == 0 and lw[1:2] and lw[1] in AUXILIARY)
+                or (i > 0 and lw[i - 1] in AUXILIARY and i + 2 == len(lw))
             )
             if not pronoun:
                 continue  # "in this attack", "issues that are": a determiner or a relative pronoun
@@ -300,7 +309,9 @@ def clarification(question: str) -> str | None:
             else f"What does “{w}” refer to?"
         )
         fill = "[name]" if w in PERSONAL else "[names]" if w in PLURAL else "[what you mean]"
-        example = re.sub(rf"(?i)\b{re.escape(w)}\b", fill + ("’s" if w in POSSESSIVE - {"her"} else ""), q, count=1)
+        example = re.sub(
+            rf"(?i)\b{re.escape(w)}\b", fill + ("’s" if w in POSSESSIVE - {"her"} else ""), q, count=1
+        )
         return (
             f"{who} There is no earlier question in this conversation for “{w}” to refer to. "
             f"Ask again with the {'name' if w in PERSONAL else 'names' if w in PLURAL else 'thing you mean'} "
@@ -414,7 +425,9 @@ def _plural_phrases(f: Frame) -> list[str]:
     if noun and (_is_plural_noun(noun) or noun.endswith("s")):
         if not f.aux and f.body and low(f.body.split()[0]) in AUXILIARY:
             out.append(f"the {noun} that {f.body}")  # "the MSPs that are elected to represent ..."
-        elif f.subject is not None and f.verb is None or (f.verb is not None and low(f.verb.text) == "have"):
+        elif (f.subject is not None and f.verb is None) or (
+            f.verb is not None and low(f.verb.text) == "have"
+        ):
             if f.subject is not None:
                 out.append(f"the {noun} of {f.subject.text}")  # "How many members does the Council have"
         out.append(f"the {noun}")
@@ -470,7 +483,9 @@ def antecedents(pronoun: str, prev: Turn) -> list[str]:
     if pronoun in NEUTER:
         phrase = answer_phrase(prev.question, prev.quotes) if low(f.wh) in ("what", "which") else None
         lead = [ans[0]] if asked and ans and not _person_like(ans[0]) else []
-        return list(dict.fromkeys([*lead, *things, *([phrase] if phrase else []), *(ans[:1] if asked else [])]))
+        return list(
+            dict.fromkeys([*lead, *things, *([phrase] if phrase else []), *(ans[:1] if asked else [])])
+        )
     phrase = answer_phrase(prev.question, prev.quotes)
     return list(dict.fromkeys([*([phrase] if phrase else []), *reversed(things)]))
 
@@ -665,7 +680,9 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
     x, owner = _resolve_possessive(x, prev, similar)
     slots = _slots_for(text, f, x, owner, similar)
     for rank, s in enumerate(slots[:3]):
-        new = text[: s.start] + x.split()[-2] + text[s.end :] if s.kind == "modifier" else _replace(text, s, x)
+        new = (
+            text[: s.start] + x.split()[-2] + text[s.end :] if s.kind == "modifier" else _replace(text, s, x)
+        )
         dropped = _speaker_dropped(f, s, new)
         if dropped:
             out.append(_finish(dropped))
@@ -701,10 +718,19 @@ def _generic_predicate(f: Frame, slot: Slot, x: str) -> str | None:
         if m and slot.start < sp.embedded_start + m.start():
             return _finish(f"What {m.group(1)} {x} do")
         return None
-    if sp is not None and sp.speaker.start <= slot.start < sp.speaker.end and low(f.aux) in ("did", "does", "do"):
+    if (
+        sp is not None
+        and sp.speaker.start <= slot.start < sp.speaker.end
+        and low(f.aux) in ("did", "does", "do")
+    ):
         return _finish(f"What {f.aux} {x} say")
-    if f.subject is not None and f.subject.start <= slot.start < f.subject.end and low(f.aux) in _MODALS | {"did", "does", "do"}:
-        return _finish(f"What {f.aux} {x} do")
+    if (
+        f.subject is not None
+        and f.subject.start <= slot.start < f.subject.end
+        and low(f.aux) in _MODALS | {"did", "does", "do"}
+    ):
+        said = f.verb is not None and low(f.verb.text) in SPEECH_VERBS
+        return _finish(f"What {f.aux} {x} {f.verb.text if said and f.verb else 'do'}")
     return None
 
 
@@ -713,7 +739,11 @@ def _without_adjuncts(text: str, f: Frame, keep: tuple[int, int]) -> str:
     part at ``keep``): what went with the replaced part ("in Paris", "according to BFM TV")."""
     out = text
     for p in sorted(pp_slots(text), key=lambda p: -p.start):
-        if p.start <= len(f.wh) or p.text.lower().startswith(("of ", "to ")) or (p.start < keep[1] and keep[0] < p.end):
+        if (
+            p.start <= len(f.wh)
+            or p.text.lower().startswith(("of ", "to "))
+            or (p.start < keep[1] and keep[0] < p.end)
+        ):
             continue
         obj = re.sub(r"(?i)^(?:according\s+to|\w+)\s+(?:(?:the|a|an)\s+)?", "", p.text)
         if not (obj[:1].isupper() or TIME.search(p.text)):
@@ -740,36 +770,47 @@ def _slots_for(text: str, f: Frame, x: str, owner: str | None, similar: Similari
     if low(xw[-1]) == "one" and len(xw) >= 2:  # "the Danish one": its modifier replaces a modifier
         mod = xw[-2]
         singles = [
-            Slot(s, e, w, "word") for s, e, w in words(text) if (_content(w) or w[:1].isupper()) and low(w) not in _FUNCTION
+            Slot(s, e, w, "word")
+            for s, e, w in words(text)
+            if (_content(w) or w[:1].isupper()) and low(w) not in _FUNCTION
         ]
         ranked = sorted(singles, key=lambda s: -similar(mod, s.text))
         return [Slot(s.start, s.end, s.text, "modifier") for s in ranked[:3]]
     scored: list[tuple[bool, float, Slot]] = []
     x_name = bool(re.match(r"(?:(?:the|a|an)\s+)?[A-ZÀ-Þ]", x))
-    for s in [*names_, *name_lists(text), *_nps(f)]:
-        same_head = bool(head) and tokenize(s.text.split()[-1]) == head
-        same_kind = x_name == bool(re.match(r"(?:(?:the|a|an)\s+)?[A-ZÀ-Þ]", s.text))
-        scored.append((same_kind or same_head, similar(x, s.text) + (1.0 if same_head else 0.0), s))
+    for slot in [*names_, *name_lists(text), *_nps(f)]:
+        same_head = bool(head) and tokenize(slot.text.split()[-1]) == head
+        same_kind = x_name == bool(re.match(r"(?:(?:the|a|an)\s+)?[A-ZÀ-Þ]", slot.text))
+        scored.append((same_kind or same_head, similar(x, slot.text) + (1.0 if same_head else 0.0), slot))
     if len(xw) == 1 and xw[0][:1].islower():  # a lone word: maybe a modifier ("neoclassical")
-        for s, e, w in words(text):
-            if _content(w) and not _in_wh(Slot(s, e, w, ""), f):
-                scored.append((True, similar(x, w), Slot(s, e, w, "word")))
-    if any(k for k, _sc, _s in scored):  # a name for a name, a noun phrase for a noun phrase, when there is one
-        scored = [(sc, s) for k, sc, s in scored if k]
-    else:
-        scored = [(sc, s) for _k, sc, s in scored]
-    scored.sort(key=lambda t: -t[0])
+        for start, end, w in words(text):
+            word = Slot(start, end, w, "word")
+            if _content(w) and not _in_wh(word, f):
+                scored.append((True, similar(x, w), word))
+    # a name for a name, a noun phrase for a noun phrase, when there is one
+    kept = [t for t in scored if t[0]] or scored
+    kept.sort(key=lambda t: -t[1])
     out: list[Slot] = []
-    for _score, s in scored:  # one extent per place: the best-scored ("its previous sanctions package")
-        if all(not (o.start < s.end and s.start < o.end) for o in out):
-            out.append(s)
+    for (
+        _kind,
+        _score,
+        slot,
+    ) in kept:  # one extent per place: the best-scored ("its previous sanctions package")
+        if all(not (o.start < slot.end and slot.start < o.end) for o in out):
+            out.append(slot)
     return out
 
 
 def _nps(f: Frame) -> list[Slot]:
     """The question's determiner phrases that do not run over its main verb, and its subject."""
-    out = [n for n in np_slots(f.text) if not (f.verb and n.start <= f.verb.start < n.end) and not _in_wh(n, f)]
-    if f.subject and f.subject.text[:1].islower() and all((n.start, n.end) != (f.subject.start, f.subject.end) for n in out):
+    out = [
+        n for n in np_slots(f.text) if not (f.verb and n.start <= f.verb.start < n.end) and not _in_wh(n, f)
+    ]
+    if (
+        f.subject
+        and f.subject.text[:1].islower()
+        and all((n.start, n.end) != (f.subject.start, f.subject.end) for n in out)
+    ):
         out.append(f.subject)
     return out
 
@@ -880,9 +921,11 @@ def candidates(question: str, history: Sequence[Turn], similar: Similarity | Non
         out = _bare_candidates(q, prev)
     elif dep.kind == "noun_ellipsis":
         out = _noun_ellipsis_candidates(q, prev)
-    elif dep.kind == "adverb" and split_wh(_LEAD.sub("", q))[0] and not split_wh(_LEAD.sub("", q))[1].strip(
-        " ?"
-    ).replace("else", ""):
+    elif (
+        dep.kind == "adverb"
+        and split_wh(_LEAD.sub("", q))[0]
+        and not split_wh(_LEAD.sub("", q))[1].strip(" ?").replace("else", "")
+    ):
         out = _bare_candidates(q, prev)  # "Who else?"
     elif dep.kind == "adverb":
         out = [_with_date(_with_instead(_LEAD.sub("", q), prev), prev)]

@@ -167,7 +167,9 @@ def score(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "heldout_followups": sum(1 for r in follow if r["split"] == "heldout"),
         "first_turn_right_sentence": share([r for r in records if r["turn"] == 1]),
         "by_shape": {
-            s: {"n": len(rs), "right": share(rs)} for s in shapes if (rs := [r for r in follow if r["shape"] == s])
+            s: {"n": len(rs), "right": share(rs)}
+            for s in shapes
+            if (rs := [r for r in follow if r["shape"] == s])
         },
     }
 
@@ -187,7 +189,11 @@ def run_suite_cli(args: Any) -> int:
         return 2
     records = run_conversations(pipe, turns, progress=not args.quiet)
     summary = score(records)
-    print(json.dumps({"suite": SUITE, "data": str(data), "conversations_file": str(path), "summary": summary}, indent=2))
+    print(
+        json.dumps(
+            {"suite": SUITE, "data": str(data), "conversations_file": str(path), "summary": summary}, indent=2
+        )
+    )
     print(
         f"follow-ups answered from the right sentence: {summary['followup_right_sentence']:.1%} "
         f"of {summary['followups']} (dev {summary['followup_right_sentence_dev']:.1%}, "
@@ -196,6 +202,8 @@ def run_suite_cli(args: Any) -> int:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         body = {"suite": SUITE, "data": str(data), "summary": summary, "records": records}
-        (args.out / "squad2_conversations.json").write_text(json.dumps(body, indent=1, ensure_ascii=False) + "\n")
+        (args.out / "squad2_conversations.json").write_text(
+            json.dumps(body, indent=1, ensure_ascii=False) + "\n"
+        )
         print(f"rag eval: wrote {args.out}/squad2_conversations.json", file=sys.stderr)
     return 0

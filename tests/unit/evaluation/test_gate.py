@@ -90,7 +90,9 @@ def test_gate_passes_on_full_index(seeded):
     assert set(summary["ragas"]) >= {"id_based_context_recall", "string_present", "rouge_score"}
     tol, fail_flips = gate_settings()
     baseline = json.loads(BASELINE.read_text())
-    result = compare(baseline, gated_view(baseline, summary, records, fingerprint(seeded, qpath)), tol, fail_flips)
+    result = compare(
+        baseline, gated_view(baseline, summary, records, fingerprint(seeded, qpath)), tol, fail_flips
+    )
     assert result.passed, render_table(result)
 
 
