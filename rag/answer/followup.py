@@ -191,7 +191,7 @@ def _unbound_pronoun(question: str) -> tuple[str, bool] | None:
     """
     ws = words(question)
     lw = [low(w) for _s, _e, w in ws]
-    wh, rest = split_wh(question)
+    wh, _rest = split_wh(question)
     binds = bool(wh) and (low(wh.split()[0]) in ("who", "whose", "whom") or len(wh.split()) >= 2)
     for i, w in enumerate(lw):
         before = question[: ws[i][0]]
@@ -425,11 +425,8 @@ def _plural_phrases(f: Frame) -> list[str]:
     if noun and (_is_plural_noun(noun) or noun.endswith("s")):
         if not f.aux and f.body and low(f.body.split()[0]) in AUXILIARY:
             out.append(f"the {noun} that {f.body}")  # "the MSPs that are elected to represent ..."
-        elif (f.subject is not None and f.verb is None) or (
-            f.verb is not None and low(f.verb.text) == "have"
-        ):
-            if f.subject is not None:
-                out.append(f"the {noun} of {f.subject.text}")  # "How many members does the Council have"
+        elif f.subject is not None and (f.verb is None or low(f.verb.text) == "have"):
+            out.append(f"the {noun} of {f.subject.text}")  # "How many members does the Council have"
         out.append(f"the {noun}")
     for s in np_slots(f.text):
         last = s.text.split()[-1]
