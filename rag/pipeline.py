@@ -18,7 +18,9 @@ import numpy as np
 
 from rag.answer.digest import Digester, is_broad, topic_of
 from rag.answer.fitted import FittedAnswerer
-from rag.answer.followup import RuleRewriter
+from rag.answer.followup import EmbeddingSimilarity, RuleRewriter, choose, clarification
+from rag.answer.labels import label_sources
+from rag.answer.notices import empty_range_notice, english_only_notice, notice
 from rag.answer.span import answer_span
 from rag.answer.verifier import Verifier
 from rag.answer.verify import CitationVerifier
@@ -87,24 +89,61 @@ class Pipeline:
     ) -> Answer:
         """Answer one question with verified quotes (or abstain).
 
-        With ``history`` (earlier turns, oldest first) a follow-up is first rewritten into a
-        standalone question (``rewriter``); that question is answered and returned as
-        ``rewritten_question``, while ``question`` stays the asker's words.
+        With ``history`` (earlier turns, oldest first) a follow-up is first rewritten into
+        standalone readings (``rewriter.candidates``); the extractive answerer answers each and the
+        reading it is most confident in is kept (``rag.answer.followup.choose``), returned as
+        ``rewritten_question`` while ``question`` stays the asker's words. A follow-up with no
+        history to lean on ("What did he offer instead?" alone) gets a question back, naming the
+        word it turns on, instead of an answer to something else.
         """
         t0 = time.perf_counter()
         asked = self.check_question(question)
-        q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         k = check_top_k(top_k if top_k is not None else self.settings.top_k)
+        if not_english := english_only_notice(asked):  # the embedder and answerer read English only
+            return notice(asked, not_english, self.mode, t0)
+        if not history and (ask_back := clarification(asked)) is not None:
+            return notice(asked, ask_back, self.mode, t0)
+        readings = self._readings(asked, history) if history else [asked]
         self.corpus.sync()
+        answers = [self._answer(q, k, date_range) for q in readings]
+        best = choose(answers)
+        answer, q = answers[best], readings[best]
+        timings = dict(answer.timings_ms)
+        timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        return replace(
+            answer,
+            question=asked,
+            timings_ms=timings,
+            rewritten_question=q if q != asked else None,
+        )
+
+    def _readings(self, asked: str, history: Sequence[Turn]) -> list[str]:
+        """The rewriter's standalone readings of a follow-up that fit the length limit (the first
+        one is checked as the question: too long is a BadQuestionError). With the generative
+        answerer only the first is answered: one LLM call per question."""
+        candidates = self.rewriter.candidates(asked, history)
+        first = self.check_question(candidates[0])
+        rest = [
+            c.strip()
+            for c in candidates[1:]
+            if c.strip() and len(c.strip()) <= self.settings.max_question_chars
+        ]
+        return [first] if self.answerer.mode != "extractive" else [first, *rest]
+
+    def _answer(self, q: str, k: int, date_range: DateRange | None) -> Answer:
+        """Retrieve, answer, verify and locate the answer span for one standalone question."""
+        t0 = time.perf_counter()
         digester = self.digester if self.digester is not None and is_broad(q) else None
         dr = date_range or DateRange()
         query = Query(topic_of(q), max(k, DIGEST_TOP_K), dr) if digester else Query(q, top_k=k, date_range=dr)
         found = self.retriever.search(query)
         hits = found.hits
+        if not hits and (empty := empty_range_notice(query.date_range, self.store)):
+            return notice(q, empty, self.mode, t0)
         t1 = time.perf_counter()
         answer = (digester.digest if digester else self.answerer.answer)(q, hits, found.vector)
         t2 = time.perf_counter()
-        answer = self.with_headlines(self.verifier.verify(answer))
+        answer = label_sources(self.verifier.verify(answer), self.corpus.articles, self.corpus.article)
         answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
@@ -114,22 +153,7 @@ class Pipeline:
             verify_ms=(t3 - t2) * 1e3,
             total_ms=(t3 - t0) * 1e3,
         )
-        return replace(
-            answer,
-            question=asked,
-            timings_ms=timings,
-            retrieved=tuple(h.chunk.chunk_id for h in hits),
-            rewritten_question=q if q != asked else None,
-        )
-
-    def with_headlines(self, answer: Answer) -> Answer:
-        """The answer with each citation's article headline filled in (what people read)."""
-        infos = self.corpus.articles
-        cites = tuple(
-            replace(c, headline=infos[c.article_id].headline) if c.article_id in infos else c
-            for c in answer.citations
-        )
-        return replace(answer, citations=cites)
+        return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
 
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
@@ -298,7 +322,8 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
     retriever = HybridRetriever(corpus, emb)
     extractive = FittedAnswerer.packaged(corpus, settings.max_quotes, settings.max_false_refusal)
     answerer: Answerer = extractive
-    rewriter: QuestionRewriter = RuleRewriter()
+    similar = EmbeddingSimilarity(emb.embed_query)  # which part of a question a follow-up's phrase replaces
+    rewriter: QuestionRewriter = RuleRewriter(similar)
     if settings.llm_base_url:
         from rag.answer.generative import GenerativeAnswerer, OpenAICompatibleLLM
         from rag.answer.prompts import load_prompt
@@ -311,7 +336,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         answerer = GenerativeAnswerer(
             llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
         )
-        rewriter = LLMRewriter(llm)
+        rewriter = LLMRewriter(llm, similar)
     verifier = CitationVerifier(corpus.article)
     lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
     return Pipeline(

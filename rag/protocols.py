@@ -56,6 +56,8 @@ class ArticleStore(Protocol):
 
     def counts(self) -> tuple[int, int]: ...
 
+    def count_published(self, date_range: DateRange) -> int: ...
+
     def dense(
         self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
     ) -> list[tuple[str, float]]: ...
@@ -86,9 +88,15 @@ class Answerer(Protocol):
 
 
 class QuestionRewriter(Protocol):
-    """A follow-up question made standalone from the earlier turns (oldest first); unchanged if it is."""
+    """A follow-up question made standalone from the earlier turns (oldest first); unchanged if it is.
+
+    ``candidates`` gives the standalone readings most likely first (the pipeline answers each and
+    keeps the one the answerer is most confident in); ``rewrite`` is the first of them.
+    """
 
     name: str
+
+    def candidates(self, question: str, history: Sequence[Turn]) -> list[str]: ...
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str: ...
 

@@ -78,6 +78,9 @@ class FakeArticleStore:
     def counts(self) -> tuple[int, int]:
         return len(self.articles), len(self.vectors)
 
+    def count_published(self, date_range: DateRange) -> int:
+        return sum(1 for a in self.articles.values() if date_range.contains(a.published))
+
     def dense(
         self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
     ) -> list[tuple[str, float]]:

@@ -233,6 +233,11 @@ class ChromaStore:
         ccol, acol = self._cols()
         return int(self._call("count", acol.count)), int(self._call("count", ccol.count))
 
+    def count_published(self, date_range: DateRange) -> int:
+        """Committed articles published in ``date_range``: ids only, a page at a time (a ``where`` on the date)."""
+        where = where_dates(date_range) or {"published_int": {"$gte": 0}}
+        return sum(len(page["ids"]) for page in self._pages(self._cols()[1], include=[], where=where))
+
     def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]:
         """Every committed article with its text (paged); readers re-derive chunks from these."""
         _, acol = self._cols()
@@ -248,10 +253,10 @@ class ChromaStore:
             for i, md in zip(page["ids"], page["metadatas"], strict=True):
                 yield i, str(md["article_id"])
 
-    def _pages(self, col: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+    def _pages(self, col: Any, include: list[str], where: Any = None) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            page = self._call("get", col.get, include=include, limit=_PAGE, offset=offset)
+            page = self._call("get", col.get, include=include, limit=_PAGE, offset=offset, where=where)
             if not page["ids"]:
                 return
             yield page
