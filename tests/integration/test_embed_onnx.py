@@ -26,7 +26,7 @@ def test_int8_vectors_agree_with_torch(minilm, seed_chunks):
     assert int8_vecs.shape == torch_vecs.shape == (len(seed_chunks), 384)
     assert np.allclose(np.linalg.norm(int8_vecs, axis=1), 1.0, atol=1e-4)
     cos = (int8_vecs * torch_vecs).sum(axis=1)
-    assert cos.min() > 0.95, f"int8 drifted from the model: min cosine {cos.min():.3f}"
+    assert cos.min() > 0.99, f"int8 drifted from the model: min cosine {cos.min():.3f}"
     # what retrieval depends on: each question finds the same nearest chunk either way
     questions = ["What did Trump rule out on Aug. 18?", "Who hosted the talks?", "What did Macron say?"]
     q_torch = np.stack([MiniLMEmbedder().embed_query(q) for q in questions])
