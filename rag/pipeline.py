@@ -6,15 +6,12 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-
-import numpy as np
 
 from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
@@ -24,16 +21,17 @@ from rag.answer.model import load_answer_model
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError, NotFoundError, StoreUnavailableError
+from rag.errors import BadQuestionError, ConfigError, IndexBusyError, NotFoundError, StoreUnavailableError
 from rag.index.embed import make_embedder
 from rag.index.embed_child import background_factory
 from rag.index.ingest import Indexer
 from rag.index.lock import WriterLock
-from rag.index.repair import needs_rebuild
-from rag.index.store import ChromaStore
+from rag.index.repair import repair
+from rag.index.store import ArchiveStore
 from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
+from rag.text import chunk_article
 from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
 
@@ -43,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Pipeline:
     settings: Settings
-    store: ChromaStore
+    store: ArchiveStore
     embedder: Embedder
     corpus: Corpus
     retriever: Retriever
@@ -120,9 +118,9 @@ class Pipeline:
 
     def with_headlines(self, answer: Answer) -> Answer:
         """The answer with each citation's article headline filled in (what people read)."""
-        infos = self.corpus.articles
+        infos = {a: self.corpus.info(a) for a in {c.article_id for c in answer.citations}}
         cites = tuple(
-            replace(c, headline=infos[c.article_id].headline) if c.article_id in infos else c
+            replace(c, headline=info.headline) if (info := infos[c.article_id]) is not None else c
             for c in answer.citations
         )
         return replace(answer, citations=cites)
@@ -179,7 +177,7 @@ class Pipeline:
         if self.writer_lock is None:
             yield
             return
-        with self.writer_lock.hold(self.write_wait):
+        with self.writer_lock.hold(self.write_wait), self.store.writing():
             self.store.refresh()
             yield
 
@@ -191,14 +189,14 @@ class Pipeline:
         rebuild: bool,
         on_article: Callable[[str, str], None] | None,
     ) -> IngestReport:
-        carry = []
-        # an index from another setup, or one a failed write damaged (checked on `rag ingest`):
-        # re-index it with its stored articles carried over
-        if not rebuild and (
-            self.store.format_mismatch() or (paths and needs_rebuild(self.store, self.location))
-        ):
-            carry = [art for _, art in self.store.iter_articles()]
+        carry: list[Article] = []
+        # an index from another setup: re-index it with its stored articles carried over; one a
+        # failed write damaged (checked on `rag ingest`): repaired from its archive
+        if not rebuild and self.store.format_mismatch():
+            carry = self.store.stored_articles()
             rebuild = True
+        elif not rebuild and paths:
+            repair(self.store)
         if rebuild:
             self.store.reset()
         background = background_factory(self.embedder)
@@ -224,14 +222,15 @@ class Pipeline:
         return self.store.counts()
 
     def committed(self) -> dict[str, Article]:
-        """Every committed article, freshly synced (the evaluation scores against these)."""
+        """Every committed article (the evaluation scores against these): reads the whole archive."""
         self.corpus.sync(force=True)
-        found = {a: self.corpus.article(a) for a in self.corpus.articles}
-        return {a: art for a, art in found.items() if art is not None}
+        return {info.article_id: art for info, art in self.store.iter_articles()}
 
     def chunks(self) -> Mapping[str, Chunk]:
-        """Every committed chunk by id, as of the last sync (read-only)."""
-        return MappingProxyType(self.corpus.chunks)
+        """Every committed chunk by id (read-only), for evaluation: chunks the whole archive."""
+        return MappingProxyType(
+            {c.chunk_id: c for art in self.committed().values() for c in chunk_article(art)}
+        )
 
     def chunk_span(self, chunk_id: str) -> tuple[str, int, int] | None:
         """(article id, start, end) of a committed chunk."""
@@ -243,8 +242,7 @@ class Pipeline:
         query answers; StoreUnavailableError naming the index and the fix if not."""
         try:
             self.corpus.sync()
-            vector = np.full(self.embedder.dim, 1.0, dtype=np.float32)
-            self.corpus.dense(vector, 1, DateRange(dt.date(1, 1, 1), None))
+            self.store.probe(self.embedder.dim)
         except StoreUnavailableError:
             raise
         except Exception as e:
@@ -254,7 +252,7 @@ class Pipeline:
             ) from e
 
     def is_empty(self) -> bool:
-        return not self.committed()
+        return not self.store.counts()[0]
 
     def describe(self) -> dict[str, object]:
         """What answers depend on besides the prompts and packages (the eval fingerprint's core)."""
@@ -266,8 +264,12 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load the model, the stemmer and the corpus view now rather than on the first question
-        (several first questions at once must not race to load them)."""
+        (several first questions at once must not race to load them). First, what an interrupted
+        write left is undone, unless another process is writing: a start repairs as an ingest would."""
         warm_stemmer()
+        if self.store.archive.pending():
+            with contextlib.suppress(IndexBusyError), self._writing():
+                self.store.replay_journal()
         self.corpus.sync(force=True)
         self.embedder.embed_query("warm up")
 
@@ -275,20 +277,16 @@ class Pipeline:
 def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
     """Assemble the default (extractive, hybrid) pipeline from settings."""
     emb = embedder or make_embedder(settings.embedder, settings.model_dir, settings.embed_batch_size)
-    if settings.chroma_url:
-        store = ChromaStore(
-            url=settings.chroma_url,
-            name=settings.collection,
-            embedder_name=emb.name,
-            timeout=settings.chroma_timeout,
-        )
-        cache_dir = None
-    else:
-        store = ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb.name)
-        cache_dir = settings.data_dir / "side"
+    store = ArchiveStore(
+        settings.data_dir,
+        url=settings.chroma_url,
+        name=settings.collection,
+        embedder_name=emb.name,
+        timeout=settings.chroma_timeout,
+    )
     if settings.max_quotes < 1:
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
-    corpus = Corpus(store, cache_dir=cache_dir)
+    corpus = Corpus(store)
     retriever = HybridRetriever(corpus, emb)
     model = load_answer_model(
         known=CANDIDATE_FEATURES + QUESTION_FEATURES, max_false_refusal=settings.max_false_refusal
@@ -316,5 +314,5 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         from rag.answer.rewrite_llm import LLMRewriter
 
         rewriter = LLMRewriter(llm)
-    lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
+    lock = WriterLock(settings.data_dir)  # the archive and lexical index are local in both modes
     return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock)

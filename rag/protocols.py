@@ -3,7 +3,7 @@
 Index, retrieval, answering and serving meet only through these, so a fake, a dense-only
 retriever, a generative answerer or another store swaps in without the caller changing, and
 no caller reaches through one step into another's attributes. Implementations:
-``Embedder`` (``rag.index.embed``), ``ArticleStore`` (``rag.index.store.ChromaStore``),
+``Embedder`` (``rag.index.embed``), ``ArticleStore`` (``rag.index.store.ArchiveStore``),
 ``Retriever`` (``rag.retrieval.hybrid``), ``Answerer`` (``rag.answer``), ``AnswerService``
 (``rag.serve.service.Service``, what the API and the chat call).
 """
@@ -16,7 +16,18 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, IngestReport, Query, Retrieval, Turn
+from rag.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    DateRange,
+    Hit,
+    IngestReport,
+    Query,
+    Retrieval,
+    StoredArticle,
+    Turn,
+)
 
 
 class Embedder(Protocol):
@@ -39,10 +50,13 @@ class BackgroundEmbedder(Protocol):
 
 
 class ArticleStore(Protocol):
-    """Committed articles and chunk vectors (the readers' side of the store, and deletion)."""
+    """Committed articles and what is derived from them: the readers' side of the store (rows
+    read on demand, BM25 and passage hits naming article versions), and deletion."""
 
     @property
     def location(self) -> str: ...
+
+    def check(self) -> None: ...
 
     def generation(self) -> str: ...
 
@@ -56,11 +70,25 @@ class ArticleStore(Protocol):
 
     def counts(self) -> tuple[int, int]: ...
 
-    def dense(
-        self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
-    ) -> list[tuple[str, float]]: ...
+    def rows_by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]: ...
 
-    def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]: ...
+
+    def committed_vids(self, vids: Sequence[int]) -> set[int]: ...
+
+    def sentence_vectors(self, vid: int) -> np.ndarray | None: ...
+
+    def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]: ...
+
+    def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]: ...
+
+    def doc_freq(self, token: str) -> int: ...
+
+    def num_chunks(self) -> int: ...
+
+    def terms(self, prefix: str, limit: int | None = None) -> list[tuple[str, int]]: ...
+
+    def probe(self, dim: int) -> None: ...
 
     def format_mismatch(self) -> str: ...
 

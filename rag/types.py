@@ -62,6 +62,16 @@ class ArticleInfo:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """A committed version of an article: ``vid`` names it in the derived indexes (a new one for
+    every write, never reused), ``info`` is what lists show, ``article`` its text."""
+
+    vid: int
+    info: ArticleInfo
+    article: Article
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A span of an article (one sentence, or a few very short ones) that is embedded and indexed."""
 

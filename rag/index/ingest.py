@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.errors import ArticleError
 from rag.index.loader import discover, load_file
-from rag.index.store import ChromaStore
+from rag.index.store import ArchiveStore
 from rag.protocols import BackgroundEmbedder, Embedder
 from rag.text import chunk_article
 from rag.types import Article, Chunk, FileFailure, IngestReport
@@ -34,7 +34,7 @@ class Indexer:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: ArchiveStore,
         embedder: Embedder,
         batch_chunks: int = 2048,
         background: Callable[[], BackgroundEmbedder] | None = None,
@@ -133,8 +133,6 @@ class Indexer:
             if child is not None:
                 child.close()
             bar.close()
-            if added or updated:
-                self.store.bump_generation()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(failed), writer.written)
 
 
@@ -148,7 +146,7 @@ class _BatchWriter:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: ArchiveStore,
         embedder: Embedder,
         child: BackgroundEmbedder | None,
         on_article: Callable[[str, str], None] | None,

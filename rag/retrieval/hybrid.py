@@ -28,13 +28,7 @@ class DenseRetriever:
         return self.retrieve_vector(self.embedder.embed_query(query.text), query)
 
     def retrieve_vector(self, vector: np.ndarray, query: Query) -> list[Hit]:
-        pairs = self.corpus.dense(vector, query.top_k, query.date_range)
-        out = []
-        for cid, sim in pairs:
-            chunk = self.corpus.chunk(cid)  # absent: uncommitted, or newer than our view
-            if chunk is not None:
-                out.append(Hit(chunk, sim, dense=sim))
-        return out
+        return [Hit(c, sim, dense=sim) for c, sim in self.corpus.dense(vector, query.top_k, query.date_range)]
 
 
 class BM25Retriever:
@@ -44,12 +38,7 @@ class BM25Retriever:
         self.corpus = corpus
 
     def retrieve(self, query: Query) -> list[Hit]:
-        out = []
-        for cid, score in self.corpus.lexical(query.text, query.top_k, query.date_range):
-            chunk = self.corpus.chunk(cid)
-            if chunk is not None:
-                out.append(Hit(chunk, score))
-        return out
+        return [Hit(c, score) for c, score in self.corpus.lexical(query.text, query.top_k, query.date_range)]
 
 
 class HybridRetriever:
