@@ -115,6 +115,9 @@ class FakeArticleStore:
         v = self.vectors.get(vid)
         return None if v is None else v.reshape(-1)
 
+    def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {v: self.vectors[v].reshape(-1) for v in vids if v in self.vectors}
+
     def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
         bm25, keys = self._index()
         lo, hi = _bounds(dr)

@@ -30,7 +30,7 @@ from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, StoredArticle
 
 FILE_NAME = "archive.sqlite3"
-CACHE_KB = 4096  # SQLite page cache per connection (one connection per thread)
+CACHE_KB = 1024  # SQLite page cache per connection (one connection per thread); article views cache rows
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -155,8 +155,16 @@ class Archive:
         """(vid, passage count) of every committed version."""
         yield from self._db().execute("SELECT vid, passages FROM articles ORDER BY vid")
 
-    def digests(self) -> dict[str, str]:
-        return dict(self._db().execute("SELECT article_id, digest FROM articles").fetchall())
+    def digests(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Committed article id -> content digest (of ``ids`` only, when given)."""
+        if ids is None:
+            return dict(self._db().execute("SELECT article_id, digest FROM articles").fetchall())
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            part = list(ids[i : i + 500])
+            q = f"SELECT article_id, digest FROM articles WHERE article_id IN ({','.join('?' * len(part))})"
+            out.update(self._db().execute(q, part).fetchall())
+        return out
 
     def vids(self) -> dict[str, int]:
         return {a: int(v) for a, v in self._db().execute("SELECT article_id, vid FROM articles")}
@@ -197,6 +205,15 @@ class Archive:
         """The float16 sentence vectors of a committed version, row-major, or None."""
         r = self._db().execute("SELECT data FROM vectors WHERE vid=?", (vid,)).fetchone()
         return None if r is None else bytes(r[0])
+
+    def vectors_of(self, vids: Sequence[int]) -> dict[int, bytes]:
+        """The float16 sentence vectors of committed versions (absent ones left out)."""
+        out: dict[int, bytes] = {}
+        for i in range(0, len(vids), 500):
+            part = list(vids[i : i + 500])
+            q = f"SELECT vid, data FROM vectors WHERE vid IN ({','.join('?' * len(part))})"
+            out.update((v, bytes(d)) for v, d in self._db().execute(q, part))
+        return out
 
     def iter_rows(self, batch: int = 500) -> Iterator[StoredArticle]:
         """Every committed article, in vid order, a batch of rows at a time."""

@@ -82,7 +82,9 @@ class Indexer:
         sources += [(Path(f"(given) {a.article_id}"), a, False) for a in articles]
         sources += [(Path(f"(stored) {a.article_id}"), a, True) for a in carry_over]
         one_commit = one_commit and len(sources) <= ONE_COMMIT_MAX
-        known = self.store.digests()
+        # a folder: every committed digest; articles sent to a service: only theirs (an archive
+        # of 100,000 articles need not be read for one upload)
+        known = self.store.digests(None if files else [a.article_id for _, a, _ in sources if a is not None])
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []

@@ -1,21 +1,13 @@
-"""The index: an archive of articles with three parts kept consistent, none held whole in memory.
+"""The index: an archive (``rag.index.archive``, SQLite: texts and float16 sentence vectors,
+the commit marker), a lexical index derived from it (``rag.index.lexical``, tantivy) and passage
+vectors derived from it (``rag.index.chroma``, embedded or a server), none held whole in memory.
 
-- the **archive** (``rag.index.archive``, SQLite in ``RAG_DATA_DIR``): each article's text and
-  its sentences' own vectors (float16). Its row is the commit marker of the article;
-- the **lexical index** (``rag.index.lexical``, tantivy in ``RAG_DATA_DIR/lexical``): BM25 over
-  every committed sentence;
-- the **passage vectors** (``rag.index.chroma``, embedded Chroma or a ``chroma run`` server):
-  one vector per passage of up to 8 sentences (``rag.text.passages``).
-
-A write journals the articles it touches, adds their sentences to the lexical index and their
-passages to Chroma under a new version id, then commits the archive rows in one transaction
-(readers see the whole batch or none of it), then removes the replaced versions and clears the
-journal. A reader keeps only hits whose version the archive has committed, so whatever a
-kill -9 leaves behind is never quoted, and the next writer removes it (``repair``). The lexical
-index and the passages are derived from the archive: both can be rebuilt from it without the
-embedder. With a Chroma server the archive and the lexical index stay in ``RAG_DATA_DIR``:
-every process sharing the server must share that folder (the collection records which archive
-it belongs to, and another one is refused).
+A write journals the articles it touches, adds their new versions' sentences and passages, then
+commits the archive rows in one transaction (readers see the batch whole or not at all), then
+drops the replaced versions and clears the journal; a reader keeps only hits of committed
+versions, so what a kill -9 leaves is never quoted and the next writer removes it. With a Chroma
+server the archive and lexical index stay in ``RAG_DATA_DIR``, which every process sharing the
+server must share. The whole design and its costs: ``docs/capacity.md``.
 """
 
 from __future__ import annotations
@@ -31,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.index.archive import Archive, int_date
 from rag.index.chroma import ChromaPassages
+from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
 from rag.index.rows import format_difference, passage_vectors
 from rag.text import CHUNKER, tokenize
@@ -125,8 +118,8 @@ class ArchiveStore:
         """(articles, chunks) committed."""
         return self.archive.counts()[:2]
 
-    def digests(self) -> dict[str, str]:
-        return self.archive.digests()
+    def digests(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        return self.archive.digests(ids)
 
     def list_articles(self) -> list[ArticleInfo]:
         return self.archive.list_articles()
@@ -162,6 +155,9 @@ class ArchiveStore:
         data = self.archive.vectors(vid)
         return None if data is None else np.frombuffer(data, dtype=np.float16)
 
+    def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {v: np.frombuffer(d, dtype=np.float16) for v, d in self.archive.vectors_of(vids).items()}
+
     def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
         """The ``k`` best BM25 (vid, chunk number, score); versions may be uncommitted."""
         lo = int_date(dr.start) if dr.start else None
@@ -186,21 +182,34 @@ class ArchiveStore:
         """A real, cheap read of each part: the archive, the lexical index, a date-filtered vector query."""
         self.archive.counts()
         self.lexical.search(["probe"], 1)
-        self.vectors.query(np.ones(dim, dtype=np.float32), 1, DateRange(_FIRST_DAY, None))
+        self.vectors.query(np.ones(dim, dtype=np.float32), 1, DateRange(dt.date(1, 1, 1), None))
 
     # ------------------------------------------------------------------ writes (writer lock held)
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """One write session (an ingest, an upload, a delete): the lexical writer is opened on
-        first use and closed (its merges done) at the end."""
+        first use and closed (its merges done) at the end. A full disk or a read-only folder
+        is a StoreWriteError naming it and the fix (what is committed stays committed)."""
         self._depth += 1
+        failed = False
         try:
             yield
+        except Exception as e:
+            failed = True
+            failure = None if isinstance(e, RagError) else storage_failure(e, self.data_dir)
+            if failure is None:
+                raise
+            raise failure from e
         finally:
             self._depth -= 1
             if not self._depth:
                 self._started = False
-                self._close_writer()
+                try:
+                    self._close_writer()
+                except Exception:
+                    if not failed:
+                        raise
+                    log.warning("closing the lexical writer after a failed write failed too", exc_info=True)
 
     def lexical_writer(self) -> LexicalWriter:
         """The session's lexical writer (opened on first use; the writer lock must be held)."""
@@ -268,13 +277,9 @@ class ArchiveStore:
             return 0
         ids = sorted({p.article_id for p in entries})
         committed = {a: r.vid for a, r in self.archive.by_id(ids).items()}
-        stale = {
-            v
-            for p in entries
-            for v in (p.vid, p.old_vid)
-            if v is not None and v != committed.get(p.article_id)
-        }
-        self.drop_versions(sorted(stale))
+        touched = {v for p in entries for v in (p.vid, p.old_vid) if v is not None}
+        stale = sorted(touched - set(committed.values()))  # a version id belongs to one article
+        self.drop_versions(stale)
         self.archive.finish(ids)
         log.warning("index at %s: undid an interrupted write (%d versions)", self.location, len(stale))
         return len(entries)
@@ -311,6 +316,3 @@ class ArchiveStore:
             lex.commit()
         self.archive.reset()
         self._checked = False
-
-
-_FIRST_DAY = dt.date(1, 1, 1)

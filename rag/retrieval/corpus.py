@@ -64,7 +64,8 @@ class Corpus:
         self.view_cache = view_cache
         self.generation: str | None = None
         self._checked = 0.0
-        self._lock = threading.RLock()
+        self._syncing = threading.Lock()  # one refresh at a time; answers go on meanwhile
+        self._lock = threading.RLock()  # the caches
         self._views: OrderedDict[int, ArticleView] = OrderedDict()
         self._ids: dict[str, int | None] = {}  # article id -> committed vid (None: not committed)
         self._tokens: dict[str, frozenset[str]] = {}
@@ -82,7 +83,7 @@ class Corpus:
         now = time.monotonic()
         if not force and self.generation is not None and now - self._checked < self.refresh_seconds:
             return False
-        if not self._lock.acquire(blocking=force or self.generation is None):
+        if not self._syncing.acquire(blocking=force or self.generation is None):
             return False
         try:
             if self.generation is None:
@@ -107,7 +108,7 @@ class Corpus:
             log.exception("corpus: refresh failed; still answering from generation %s", self.generation)
             return False
         finally:
-            self._lock.release()
+            self._syncing.release()
 
     # ----------------------------------------------------------------- article views
     def _view(self, row: StoredArticle, vectors: np.ndarray | None) -> ArticleView | None:
@@ -135,8 +136,10 @@ class Corpus:
                     out[v] = view
         missing = sorted({v for v in vids if v not in out})
         if missing:
-            for vid, row in self.store.rows_by_vid(missing).items():
-                view = self._view(row, self.store.sentence_vectors(vid))
+            rows = self.store.rows_by_vid(missing)
+            vectors = self.store.sentence_vectors_of(list(rows))
+            for vid, row in rows.items():
+                view = self._view(row, vectors.get(vid))
                 if view is not None:
                     out[vid] = view
                     self._keep(view)

@@ -179,3 +179,25 @@ def test_article_tokens_are_the_union_of_its_chunks_tokens():
         chunks = chunk_article(art)
         assert len(chunks) > 1
         assert corpus.article_tokens(art.article_id) == frozenset().union(*(corpus.tokens(c) for c in chunks))
+
+
+def test_a_cached_view_of_a_replaced_version_is_let_go_and_its_stale_hits_dropped():
+    """A lexical hit can still name a replaced version (its derived rows go after the new
+    commit, or a crash left them): once the generation moves on, the old view is not used."""
+
+    class StaleHits(FakeArticleStore):
+        stale: list[tuple[int, int, float]] = []
+
+        def lexical_hits(self, tokens, k, dr):
+            return self.stale + super().lexical_hits(tokens, k, dr)
+
+    store = StaleHits([A])
+    corpus = Corpus(store, refresh_seconds=0.0)
+    corpus.sync()
+    old_vid = store.ids["a"]
+    assert corpus.views([old_vid])  # cached
+    store.put(Article("a", A.published, "Trump ruled out ground troops on Tuesday. Nothing else was said."))
+    store.stale = [(old_vid, 0, 99.0)]
+    corpus.sync()
+    assert corpus.views([old_vid]) == {}
+    assert all(c.article_digest == corpus.article("a").digest for c, _ in corpus.lexical("troops", 5, DateRange()))
