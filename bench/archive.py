@@ -3,9 +3,9 @@
 Per corpus size (synthetic, ``bench.synth``, generated on demand and never committed):
 
 - the embedder's own throughput (sentences/s, in-process, every core) in the same run, beside
-  ingest throughput (``rag ingest`` as a real process, its progress in ``<out>/ingest-N.log``).
+  ingest throughput (``rag ingest`` as a real process).
   The ingest is resumable: committed batches stay, a rerun skips them (by digest), and the
-  seconds of every run are added up in ``<out>/ingest-N.json``;
+  seconds of every run are added up in ``<work>/ingest-N.json`` (its progress: ``ingest-N.log``);
 - re-ingest of the unchanged archive, and the index size on disk per part;
 - ``rag serve`` (with the chat, and ``--no-ui``) as a real process: spawn to a healthy
   ``/healthz``; then 1,000 first-time questions over HTTP (never asked before), 200 repeated
@@ -88,9 +88,9 @@ def embedder_rate(folder: Path) -> dict[str, float]:
     }
 
 
-def ingest(folder: Path, data: Path, out: Path, size: int) -> dict[str, Any]:
+def ingest(folder: Path, data: Path, work: Path, size: int) -> dict[str, Any]:
     """``rag ingest`` until it has indexed everything; seconds of every run are added up."""
-    state_path = out / f"ingest-{size}.json"
+    state_path = work / f"ingest-{size}.json"
     from rag.index.store import ArchiveStore
 
     if state_path.exists():
@@ -100,7 +100,7 @@ def ingest(folder: Path, data: Path, out: Path, size: int) -> dict[str, Any]:
     env = {**os.environ, "RAG_DATA_DIR": str(data), "TQDM_MININTERVAL": "10"}  # progress every 10 s
     while not state.get("done"):
         t = time.perf_counter()
-        with open(out / f"ingest-{size}.log", "a") as lg:
+        with open(work / f"ingest-{size}.log", "a") as lg:
             r = subprocess.run(
                 [sys.executable, "-m", "rag.serve.cli", "ingest", str(folder)],
                 env=env,
@@ -118,7 +118,9 @@ def ingest(folder: Path, data: Path, out: Path, size: int) -> dict[str, Any]:
         state["done"] = r.returncode == 0
         state_path.write_text(json.dumps(state, indent=1))
         if r.returncode != 0:
-            raise RuntimeError(f"rag ingest failed ({r.returncode}); see {out}/ingest-{size}.log, then rerun")
+            raise RuntimeError(
+                f"rag ingest failed ({r.returncode}); see {work}/ingest-{size}.log, then rerun"
+            )
     return state
 
 
@@ -225,8 +227,8 @@ def bench_size(size: int, work: Path, out: Path, base_from: int | None) -> dict[
     row: dict[str, Any] = {"articles": size}
     log(f"{size}: embedder throughput")
     row.update(embedder_rate(folder))
-    log(f"{size}: ingest into {data}")
-    state = ingest(folder, data, out, size)
+    log(f"{size}: ingest into {data} (progress: {work}/ingest-{size}.log)")
+    state = ingest(folder, data, work, size)
 
     n_chunks = ArchiveStore(data).counts()[1]
     ingest_s = sum(r["s"] for r in state["runs"])

@@ -96,14 +96,18 @@ class Archive:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back (SQLite may already have rolled
+        it back itself, e.g. on a full disk; the original error is what is raised)."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -19,38 +19,18 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.protocols import ArticleStore
-from rag.text import chunk_article, tokenize
-from rag.text.passages import article_passages
-from rag.types import Article, ArticleInfo, Chunk, DateRange, StoredArticle
+from rag.retrieval.views import VIEW_CACHE, ArticleView, ArticleViews
+from rag.text import tokenize
+from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
-VIEW_CACHE = 1024  # articles kept in memory (text, chunks, vectors): ~40 MB
 TOKEN_CACHE = 20_000  # chunks' token sets
 TERM_CACHE = 50_000  # document frequencies, corrections (per generation)
-PASSAGES_PER_CHUNK = 1.0  # passages fetched per sentence asked for (see ``dense``)
-
-
-@dataclass
-class ArticleView:
-    """One committed article version as the answerer reads it."""
-
-    vid: int
-    info: ArticleInfo
-    article: Article
-    chunks: list[Chunk]
-    vectors: np.ndarray  # float16, one row per chunk
-    _tokens: frozenset[str] | None = field(default=None, repr=False)
-    _passages: list[tuple[int, int]] | None = field(default=None, repr=False)
-
-    def passages(self) -> list[tuple[int, int]]:
-        if self._passages is None:
-            self._passages = article_passages(self.article)
-        return self._passages
+PASSAGES_PER_HIT = 2  # passages asked of Chroma per sentence asked for (see ``dense``)
 
 
 class Corpus:
@@ -61,13 +41,11 @@ class Corpus:
     ) -> None:
         self.store = store
         self.refresh_seconds = refresh_seconds
-        self.view_cache = view_cache
         self.generation: str | None = None
         self._checked = 0.0
         self._syncing = threading.Lock()  # one refresh at a time; answers go on meanwhile
         self._lock = threading.RLock()  # the caches
-        self._views: OrderedDict[int, ArticleView] = OrderedDict()
-        self._ids: dict[str, int | None] = {}  # article id -> committed vid (None: not committed)
+        self._cache = ArticleViews(store, view_cache)
         self._tokens: dict[str, frozenset[str]] = {}
         self._df: dict[str, int] = {}
         self._corrections: dict[str, str | None] = {}
@@ -93,10 +71,8 @@ class Corpus:
             if gen == self.generation and not force:
                 return False
             self.store.refresh()
-            self._ids, self._df, self._corrections, self._size = {}, {}, {}, None
-            kept = self.store.committed_vids(list(self._views)) if self._views else set()
-            for vid in [v for v in self._views if v not in kept]:  # replaced or deleted since
-                self._views.pop(vid, None)
+            self._df, self._corrections, self._size = {}, {}, None
+            self._cache.follow()
             self._letters = OrderedDict()
             changed, self.generation = gen != self.generation, gen
             if changed:
@@ -111,61 +87,13 @@ class Corpus:
             self._syncing.release()
 
     # ----------------------------------------------------------------- article views
-    def _view(self, row: StoredArticle, vectors: np.ndarray | None) -> ArticleView | None:
-        if row.article.digest != row.info.digest:  # not what its writer committed: leave it out
-            log.warning("article %s: text does not match its digest; re-ingest it", row.info.article_id)
-            return None
-        chunks = chunk_article(row.article)
-        n = len(chunks)
-        if vectors is None or (vectors.size % n if n else vectors.size):
-            log.warning(
-                "article %s: stored vectors do not match its chunks; re-ingest it", row.info.article_id
-            )
-            return None
-        vecs = vectors.reshape(n, vectors.size // n) if n else np.zeros((0, 0), dtype=np.float16)
-        return ArticleView(row.vid, row.info, row.article, chunks, vecs)
-
     def views(self, vids: list[int]) -> dict[int, ArticleView]:
         """Committed versions among ``vids`` (others are dropped), from the cache or the archive."""
-        out: dict[int, ArticleView] = {}
-        with self._lock:
-            for v in vids:
-                view = self._views.get(v)
-                if view is not None:
-                    self._views.move_to_end(v)
-                    out[v] = view
-        missing = sorted({v for v in vids if v not in out})
-        if missing:
-            rows = self.store.rows_by_vid(missing)
-            vectors = self.store.sentence_vectors_of(list(rows))
-            for vid, row in rows.items():
-                view = self._view(row, vectors.get(vid))
-                if view is not None:
-                    out[vid] = view
-                    self._keep(view)
-        return out
-
-    def _keep(self, view: ArticleView) -> None:
-        with self._lock:
-            self._views[view.vid] = view
-            self._ids[view.info.article_id] = view.vid
-            while len(self._views) > self.view_cache:
-                self._views.popitem(last=False)
+        return self._cache.get(vids)
 
     def view_of(self, article_id: str) -> ArticleView | None:
         """The committed version of an article, or None."""
-        vid = self._ids.get(article_id, -1)
-        if vid is None:
-            return None
-        view = self._views.get(vid) if vid >= 0 else None
-        if view is not None:  # the hot path: the answerer asks about the same few articles often
-            return view
-        if vid < 0:
-            row = self.store.rows_by_id([article_id]).get(article_id)
-            vid = self._ids[article_id] = None if row is None else row.vid
-            if vid is None:
-                return None
-        return self.views([vid]).get(vid)
+        return self._cache.of(article_id)
 
     def _view_of_chunk(self, chunk: Chunk) -> ArticleView | None:
         view = self.view_of(chunk.article_id)
@@ -288,21 +216,27 @@ class Corpus:
     def dense(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[Chunk, float]]:
         """The ``k`` committed chunks nearest ``vector`` (cosine of their own vectors), within ``dr``.
 
-        Chroma finds the nearest passages (``k * PASSAGES_PER_CHUNK`` of them); every sentence of
-        those passages is then scored by its own vector, the way a sentence index would."""
-        hits = self.store.passage_hits(vector, max(1, int(k * PASSAGES_PER_CHUNK)), dr)
-        views = self.views([vid for vid, _, _ in hits])
+        Chroma finds the ``PASSAGES_PER_HIT * k`` nearest passages; every sentence of their
+        articles (whose vectors come with the article) is then scored by its own vector, and the
+        ``k`` best are kept. Measured on 24,577 SQuAD-train sentences in news-sized articles (gold
+        sentence in the top 30 / top 5): exact search over sentences 89.2% / 76.7%; these
+        passages, 30 of them and only their sentences 85.8% / 74.6%, 60 with whole articles
+        87.5% / 75.4% (docs/capacity.md)."""
+        hits = self.store.passage_hits(vector, max(1, PASSAGES_PER_HIT * k), dr)
+        order = list(dict.fromkeys(vid for vid, _, _ in hits))
+        views = self.views(order)
         q = np.asarray(vector, dtype=np.float32)
-        found: dict[str, tuple[Chunk, float]] = {}
-        for vid, p, _ in hits:
+        best: list[tuple[float, int, int]] = []
+        for vid in order:
             view = views.get(vid)
-            if view is None or not dr.contains(view.article.published) or p >= len(view.passages()):
+            if view is None or not view.info.chunks or not dr.contains(view.article.published):
                 continue
-            a, b = view.passages()[p]
-            sims = view.vectors[a:b].astype(np.float32) @ q
-            for c, s in zip(view.chunks[a:b], sims, strict=True):
-                found[c.chunk_id] = (c, float(s))
-        return sorted(found.values(), key=lambda cs: -cs[1])[:k]
+            sims = view.vectors.astype(np.float32) @ q
+            top = np.argsort(-sims, kind="stable")[:k]
+            best += [(float(sims[i]), vid, int(i)) for i in top]
+        best.sort(key=lambda x: -x[0])
+        found = [(views[vid].chunks, seq, sim) for sim, vid, seq in best[:k]]
+        return [(chunks[seq], sim) for chunks, seq, sim in found if seq < len(chunks)]
 
     def lexical(self, text: str, k: int, dr: DateRange) -> list[tuple[Chunk, float]]:
         """The ``k`` best BM25 committed chunks for ``text``, within ``dr`` (a word no chunk uses

@@ -137,7 +137,7 @@ def test_vectors_are_the_stored_sentence_vectors_and_views_are_bounded():
             assert got[c.chunk_id].dtype == np.float32
             assert np.allclose(got[c.chunk_id], e, atol=2e-3)  # float16 storage
     corpus.article("c")
-    assert len(corpus._views) == 2  # the least recently used article was let go
+    assert len(corpus._cache) == 2  # the least recently used article was let go
 
 
 @pytest.mark.parametrize("text", ["", "   "])
@@ -186,10 +186,10 @@ def test_a_cached_view_of_a_replaced_version_is_let_go_and_its_stale_hits_droppe
     commit, or a crash left them): once the generation moves on, the old view is not used."""
 
     class StaleHits(FakeArticleStore):
-        stale: list[tuple[int, int, float]] = []
+        stale: tuple[tuple[int, int, float], ...] = ()
 
         def lexical_hits(self, tokens, k, dr):
-            return self.stale + super().lexical_hits(tokens, k, dr)
+            return list(self.stale) + super().lexical_hits(tokens, k, dr)
 
     store = StaleHits([A])
     corpus = Corpus(store, refresh_seconds=0.0)
@@ -197,7 +197,9 @@ def test_a_cached_view_of_a_replaced_version_is_let_go_and_its_stale_hits_droppe
     old_vid = store.ids["a"]
     assert corpus.views([old_vid])  # cached
     store.put(Article("a", A.published, "Trump ruled out ground troops on Tuesday. Nothing else was said."))
-    store.stale = [(old_vid, 0, 99.0)]
+    store.stale = ((old_vid, 0, 99.0),)
     corpus.sync()
     assert corpus.views([old_vid]) == {}
-    assert all(c.article_digest == corpus.article("a").digest for c, _ in corpus.lexical("troops", 5, DateRange()))
+    assert all(
+        c.article_digest == corpus.article("a").digest for c, _ in corpus.lexical("troops", 5, DateRange())
+    )
