@@ -5,10 +5,9 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -16,17 +15,16 @@ from types import MappingProxyType
 from rag.answer.extractive import AnswererConfig
 from rag.answer.features import CANDIDATE_FEATURES, QUESTION_FEATURES
 from rag.answer.fitted import FittedAnswerer
-from rag.answer.followup import RuleRewriter
+from rag.answer.followup import EmbeddingSimilarity, RuleRewriter, choose, clarification
+from rag.answer.labels import label_sources
 from rag.answer.model import load_answer_model
+from rag.answer.notices import empty_range_notice, english_only_notice, notice
 from rag.answer.span import answer_span
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError, IndexBusyError, NotFoundError, StoreUnavailableError
+from rag.errors import BadQuestionError, ConfigError, StoreUnavailableError
 from rag.index.embed import make_embedder
-from rag.index.embed_child import background_factory
-from rag.index.ingest import Indexer
 from rag.index.lock import WriterLock
-from rag.index.repair import repair
 from rag.index.store import ArchiveStore
 from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
@@ -34,6 +32,7 @@ from rag.retrieval.hybrid import HybridRetriever
 from rag.text import chunk_article
 from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
+from rag.writes import ArticleWriter
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class Pipeline:
     answerer: Answerer
     verifier: CitationVerifier
     rewriter: QuestionRewriter = field(default_factory=RuleRewriter)
-    writer_lock: WriterLock | None = None  # embedded index: one writer at a time (rag.index.lock)
+    writer_lock: WriterLock | None = None  # one writer at a time (rag.index.lock; rag.writes)
     write_wait: float = 0.0  # seconds a write waits for another process's write before IndexBusyError
 
     @property
@@ -83,22 +82,60 @@ class Pipeline:
     ) -> Answer:
         """Answer one question with verified quotes (or abstain).
 
-        With ``history`` (earlier turns, oldest first) a follow-up is first rewritten into a
-        standalone question (``rewriter``); that question is answered and returned as
-        ``rewritten_question``, while ``question`` stays the asker's words.
+        With ``history`` (earlier turns, oldest first) a follow-up is first rewritten into
+        standalone readings (``rewriter.candidates``); the extractive answerer answers each and the
+        reading it is most confident in is kept (``rag.answer.followup.choose``), returned as
+        ``rewritten_question`` while ``question`` stays the asker's words. A follow-up with no
+        history to lean on ("What did he offer instead?" alone) gets a question back, naming the
+        word it turns on, instead of an answer to something else.
         """
         t0 = time.perf_counter()
         asked = self.check_question(question)
-        q = self.check_question(self.rewriter.rewrite(asked, history)) if history else asked
         k = check_top_k(top_k if top_k is not None else self.settings.top_k)
+        if not_english := english_only_notice(asked):  # the embedder and answerer read English only
+            return notice(asked, not_english, self.mode, t0)
+        if not history and (ask_back := clarification(asked)) is not None:
+            return notice(asked, ask_back, self.mode, t0)
+        readings = self._readings(asked, history) if history else [asked]
         self.corpus.sync()
+        answers = [self._answer(q, k, date_range) for q in readings]
+        best = choose(answers)
+        answer, q = answers[best], readings[best]
+        timings = dict(answer.timings_ms)
+        timings["total_ms"] = (time.perf_counter() - t0) * 1e3
+        return replace(
+            answer,
+            question=asked,
+            timings_ms=timings,
+            rewritten_question=q if q != asked else None,
+        )
+
+    def _readings(self, asked: str, history: Sequence[Turn]) -> list[str]:
+        """The rewriter's standalone readings of a follow-up that fit the length limit (the first
+        one is checked as the question: too long is a BadQuestionError). With the generative
+        answerer only the first is answered: one LLM call per question."""
+        candidates = self.rewriter.candidates(asked, history)
+        first = self.check_question(candidates[0])
+        rest = [
+            c.strip()
+            for c in candidates[1:]
+            if c.strip() and len(c.strip()) <= self.settings.max_question_chars
+        ]
+        return [first] if self.answerer.mode != "extractive" else [first, *rest]
+
+    def _answer(self, q: str, k: int, date_range: DateRange | None) -> Answer:
+        """Retrieve, answer, verify and locate the answer span for one standalone question."""
+        t0 = time.perf_counter()
         query = Query(q, top_k=k, date_range=date_range or DateRange())
         found = self.retriever.search(query)
         hits = found.hits
+        if not hits and (empty := empty_range_notice(query.date_range, self.store)):
+            return notice(q, empty, self.mode, t0)
         t1 = time.perf_counter()
         answer = self.answerer.answer(q, hits, query_vector=found.vector)
         t2 = time.perf_counter()
-        answer = self.with_headlines(self.verifier.verify(answer))
+        verified = self.verifier.verify(answer)
+        answer = label_sources(verified, self._infos(verified), self.corpus.article)
         answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
@@ -108,27 +145,22 @@ class Pipeline:
             verify_ms=(t3 - t2) * 1e3,
             total_ms=(t3 - t0) * 1e3,
         )
-        return replace(
-            answer,
-            question=asked,
-            timings_ms=timings,
-            retrieved=tuple(h.chunk.chunk_id for h in hits),
-            rewritten_question=q if q != asked else None,
-        )
+        return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
 
-    def with_headlines(self, answer: Answer) -> Answer:
-        """The answer with each citation's article headline filled in (what people read)."""
-        infos = {a: self.corpus.info(a) for a in {c.article_id for c in answer.citations}}
-        cites = tuple(
-            replace(c, headline=info.headline) if (info := infos[c.article_id]) is not None else c
-            for c in answer.citations
-        )
-        return replace(answer, citations=cites)
+    def _infos(self, answer: Answer) -> dict[str, ArticleInfo]:
+        """What the store lists about each cited article (read on demand, not a whole listing)."""
+        found = {a: self.corpus.info(a) for a in {c.article_id for c in answer.citations}}
+        return {a: info for a, info in found.items() if info is not None}
+
+    @property
+    def writes(self) -> ArticleWriter:
+        """The write side (``rag.writes``), holding this pipeline's writer lock."""
+        return ArticleWriter(self.store, self.embedder, self.corpus, self.writer_lock, self.write_wait)
 
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
         chunker or layout is rebuilt with this setup, its stored articles carried over."""
-        return self._index(paths, [], progress=progress, rebuild=rebuild)
+        return self.writes.ingest(paths, progress=progress, rebuild=rebuild)
 
     def add_articles(
         self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
@@ -136,75 +168,13 @@ class Pipeline:
         """Index already parsed articles exactly as ``rag ingest`` indexes files: a new id is
         added, a changed one replaced, an unchanged one skipped; a repeated id in ``articles`` is
         a failure naming it. All in one commit: a kill -9 mid-way leaves none or all of them."""
-        return self._index([], articles, on_article=on_article)
+        return self.writes.add_articles(articles, on_article=on_article)
 
     def delete(self, article_ids: Sequence[str], missing_ok: bool = True) -> list[str]:
         """Delete articles (text and chunks); returns the ids that existed. Readers stop citing
         them at their next sync. ``missing_ok=False``: an unknown id is a NotFoundError naming
         it, and nothing is deleted."""
-        with self._writing():
-            return self._delete(article_ids, missing_ok)
-
-    def _delete(self, article_ids: Sequence[str], missing_ok: bool) -> list[str]:
-        if not missing_ok:
-            known = self.store.get_articles(article_ids)
-            unknown = sorted({a for a in article_ids if a not in known})
-            if unknown:
-                raise NotFoundError(
-                    f"no article {', '.join(map(repr, unknown))} in {self.location}: nothing deleted "
-                    "(an id is its file's name without .txt; GET /v1/articles lists them)"
-                )
-        deleted = self.store.delete(article_ids)
-        if deleted:
-            self.corpus.sync(force=True)
-        return deleted
-
-    def _index(
-        self,
-        paths: list[Path],
-        articles: Sequence[Article],
-        progress: bool = False,
-        rebuild: bool = False,
-        on_article: Callable[[str, str], None] | None = None,
-    ) -> IngestReport:
-        with self._writing():
-            return self._index_locked(paths, articles, progress, rebuild, on_article)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the writer lock (embedded index) for a write, writing from an instance that has
-        read every earlier write (another process's included); a Chroma server needs neither."""
-        if self.writer_lock is None:
-            yield
-            return
-        with self.writer_lock.hold(self.write_wait), self.store.writing():
-            self.store.refresh()
-            yield
-
-    def _index_locked(
-        self,
-        paths: list[Path],
-        articles: Sequence[Article],
-        progress: bool,
-        rebuild: bool,
-        on_article: Callable[[str, str], None] | None,
-    ) -> IngestReport:
-        carry: list[Article] = []
-        # an index from another setup: re-index it with its stored articles carried over; one a
-        # failed write damaged (checked on `rag ingest`): repaired from its archive
-        if not rebuild and self.store.format_mismatch():
-            carry = self.store.stored_articles()
-            rebuild = True
-        elif not rebuild and paths:
-            repair(self.store)
-        if rebuild:
-            self.store.reset()
-        background = background_factory(self.embedder)
-        report = Indexer(self.store, self.embedder, background=background).ingest(
-            paths, progress, on_article, carry, articles, one_commit=not paths and not carry
-        )
-        self.corpus.sync(force=True)
-        return report
+        return self.writes.delete(article_ids, missing_ok)
 
     def format_mismatch(self) -> str:
         """How the index differs from this setup (embedder, chunker, layout); empty when it doesn't."""
@@ -267,9 +237,7 @@ class Pipeline:
         (several first questions at once must not race to load them). First, what an interrupted
         write left is undone, unless another process is writing: a start repairs as an ingest would."""
         warm_stemmer()
-        if self.store.archive.pending():
-            with contextlib.suppress(IndexBusyError), self._writing():
-                self.store.replay_journal()
+        self.writes.replay_journal()
         self.corpus.sync(force=True)
         self.embedder.embed_query("warm up")
 
@@ -309,10 +277,11 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
             llm, extractive, corpus, load_prompt(settings.prompts_dir / "answer.md")
         )
     verifier = CitationVerifier(corpus.article)
-    rewriter: QuestionRewriter = RuleRewriter()
+    similar = EmbeddingSimilarity(emb.embed_query)  # which part of a question a follow-up's phrase replaces
+    rewriter: QuestionRewriter = RuleRewriter(similar)
     if settings.llm_base_url:
         from rag.answer.rewrite_llm import LLMRewriter
 
-        rewriter = LLMRewriter(llm)
+        rewriter = LLMRewriter(llm, similar)
     lock = WriterLock(settings.data_dir)  # the archive and lexical index are local in both modes
     return Pipeline(settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock)

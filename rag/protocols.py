@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -25,9 +26,19 @@ from rag.types import (
     IngestReport,
     Query,
     Retrieval,
-    StoredArticle,
     Turn,
 )
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A committed version of an article, as the store returns it: ``vid`` names it in the
+    derived indexes (a new one for every write, never reused), ``info`` is what lists show,
+    ``article`` its text."""
+
+    vid: int
+    info: ArticleInfo
+    article: Article
 
 
 class Embedder(Protocol):
@@ -69,6 +80,8 @@ class ArticleStore(Protocol):
     def list_articles(self) -> list[ArticleInfo]: ...
 
     def counts(self) -> tuple[int, int]: ...
+
+    def count_published(self, date_range: DateRange) -> int: ...
 
     def rows_by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]: ...
 
@@ -116,9 +129,15 @@ class Answerer(Protocol):
 
 
 class QuestionRewriter(Protocol):
-    """A follow-up question made standalone from the earlier turns (oldest first); unchanged if it is."""
+    """A follow-up question made standalone from the earlier turns (oldest first); unchanged if it is.
+
+    ``candidates`` gives the standalone readings most likely first (the pipeline answers each and
+    keeps the one the answerer is most confident in); ``rewrite`` is the first of them.
+    """
 
     name: str
+
+    def candidates(self, question: str, history: Sequence[Turn]) -> list[str]: ...
 
     def rewrite(self, question: str, history: Sequence[Turn]) -> str: ...
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -59,16 +61,6 @@ class ArticleInfo:
     headline: str
     chunks: int
     digest: str
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """A committed version of an article: ``vid`` names it in the derived indexes (a new one for
-    every write, never reused), ``info`` is what lists show, ``article`` its text."""
-
-    vid: int
-    info: ArticleInfo
-    article: Article
 
 
 @dataclass(frozen=True)
@@ -190,8 +182,11 @@ class Citation:
     quote: str
     start: int
     end: int
-    role: str = "answer"  # "answer" | "context" | "corroboration" | "other_*" | "conflicting_report"
+    role: str = (
+        "answer"  # "answer" | "context" | "corroboration" | "other_*" | "conflicting_report" | "digest"
+    )
     headline: str = ""  # the article's headline, for people (filled in by the pipeline)
+    outlet: str = ""  # the outlet the article names in its dateline, when it does (rag.text.outlet)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -202,7 +197,22 @@ class Citation:
             "end": self.end,
             "role": self.role,
             "headline": self.headline,
+            "outlet": self.outlet,
         }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Citation:
+        """The citation back from ``to_json`` (``headline`` and ``outlet`` may be missing)."""
+        return cls(
+            str(d["article_id"]),
+            dt.date.fromisoformat(str(d["published"])),
+            str(d["quote"]),
+            int(d["start"]),
+            int(d["end"]),
+            str(d.get("role") or "answer"),
+            str(d.get("headline") or ""),
+            str(d.get("outlet") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,25 @@ class Answer:
             "answer_span": self.answer_span.to_json() if self.answer_span else None,
             "rewritten_question": self.rewritten_question,
         }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Answer:
+        """The answer back from ``to_json`` (what the chat keeps per answer)."""
+        sp = d.get("answer_span")
+        return cls(
+            str(d["question"]),
+            str(d["answer"]),
+            bool(d["abstained"]),
+            tuple(Citation.from_json(c) for c in d.get("citations") or ()),
+            mode=str(d.get("mode") or "extractive"),
+            confidence=float(d.get("confidence") or 0.0),
+            unverified=tuple(str(u) for u in d.get("unverified") or ()),
+            llm_error=d.get("llm_error"),
+            answer_span=AnswerSpan(str(sp["article_id"]), int(sp["start"]), int(sp["end"]), str(sp["text"]))
+            if sp
+            else None,
+            rewritten_question=d.get("rewritten_question"),
+        )
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ import numpy as np
 
 from rag.index.embed import FakeHashEmbedder
 from rag.index.rows import passage_vectors
+from rag.protocols import StoredArticle
 from rag.retrieval.bm25 import BM25Index
 from rag.text import chunk_article, tokenize
 from rag.text.headline import headline
 from rag.text.passages import article_passages
-from rag.types import Article, ArticleInfo, DateRange, StoredArticle
+from rag.types import Article, ArticleInfo, DateRange
 
 
 class FakeArticleStore:
@@ -100,6 +101,9 @@ class FakeArticleStore:
 
     def counts(self) -> tuple[int, int]:
         return len(self.rows), sum(r.info.chunks for r in self.rows.values())
+
+    def count_published(self, date_range: DateRange) -> int:
+        return sum(1 for r in self.rows.values() if date_range.contains(r.article.published))
 
     def rows_by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]:
         self.calls.append("rows_by_vid")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from rag.answer.candidate import Candidate
 from rag.answer.conflict import addresses_the_system, contradicts
 from rag.answer.diversity import near_duplicate_clusters
+from rag.text.headline import trim
 from rag.types import Article, Chunk, Citation
 
 
@@ -92,21 +93,38 @@ def pick_answer(
     return best, rival
 
 
+SOURCE_HEADLINE_MAX = 60  # characters of a headline named in the answer text (the card has it whole)
+
+
+def source_name(cit: Citation) -> str:
+    """How the answer text names another source: its headline (cut to ``SOURCE_HEADLINE_MAX``)
+    and date, never its id; the date alone while the headline is unknown.
+
+    ``source_name(Citation(..., published=2025-09-04, headline="Kyiv talks stall"))`` ->
+    ``"“Kyiv talks stall” (2025-09-04)"``.
+    """
+    day = cit.published.isoformat()
+    return f"“{trim(cit.headline, SOURCE_HEADLINE_MAX)}” ({day})" if cit.headline else f"({day})"
+
+
 def answer_text(citations: Sequence[Citation]) -> str:
     """The answer's text: each quote with its number, other reports introduced by their source.
 
-    Quotes with role ``answer``/``context`` run on; ``conflicting_report`` opens a line
-    "Reports differ. A conflicting report (id, date): quote [n]"; ``other_report`` and
-    ``other_context`` open "Another report (id, date): ..."; corroborations are listed last.
+    Quotes with role ``answer``/``context`` run on; ``digest`` quotes are one ``- quote [n]`` line
+    each; ``conflicting_report`` opens a line "Reports differ. A conflicting report “headline”
+    (date): quote [n]"; ``other_report`` and ``other_context`` open "Another report “headline”
+    (date): ..."; corroborations are listed last ("Also reported in “headline” (date) [n].").
+    Sources are named by ``source_name``, never by article id.
     """
     parts: list[str] = []
     corroborating: list[str] = []
     for i, cit in enumerate(citations, start=1):
-        source = f"({cit.article_id}, {cit.published.isoformat()})"
         if cit.role in ("answer", "context"):
             parts.append(f"{cit.quote} [{i}]")
+        elif cit.role == "digest":
+            parts.append(f"\n- {cit.quote} [{i}]")
         elif cit.role == "conflicting_report":
-            parts.append(f"\nReports differ. A conflicting report {source}: {cit.quote} [{i}]")
+            parts.append(f"\nReports differ. A conflicting report {source_name(cit)}: {cit.quote} [{i}]")
         elif cit.role in ("other_context", "other_report"):
             prev = citations[i - 2] if i > 1 else None
             continues = (
@@ -116,11 +134,14 @@ def answer_text(citations: Sequence[Citation]) -> str:
                 and prev.article_id == cit.article_id
             )
             parts.append(
-                f"{cit.quote} [{i}]" if continues else f"\nAnother report {source}: {cit.quote} [{i}]"
+                f"{cit.quote} [{i}]"
+                if continues
+                else f"\nAnother report {source_name(cit)}: {cit.quote} [{i}]"
             )
         else:
-            corroborating.append(f"{cit.article_id} ({cit.published.isoformat()}) [{i}]")
-    text = " ".join(parts).replace(" \n", "\n")
+            named = source_name(cit) if cit.headline else f"an article of {cit.published.isoformat()}"
+            corroborating.append(f"{named} [{i}]")
+    text = " ".join(parts).replace(" \n", "\n").lstrip("\n")
     if corroborating:
         text += "\nAlso reported in " + ", ".join(corroborating) + "."
     return text

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.answer.base import ABSTAIN_TEXT, cite_chunk
-from rag.answer.compose import reserve_from_other_cluster
+from rag.answer.compose import reserve_from_other_cluster, source_name
 from rag.answer.diversity import cap_per_cluster
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.prompts import PromptTemplate
@@ -296,12 +296,11 @@ def with_conflicts(result: Answer, extractive: Answer) -> Answer:
         # the model leaned on the conflicting report: show the one more sources back beside it
         cites.append(lead)
         text += (
-            f"\nReports differ. The report more sources back ({lead.article_id}, "
-            f"{lead.published.isoformat()}): {lead.quote} [{len(cites)}]"
+            f"\nReports differ. The report more sources back {source_name(lead)}: {lead.quote} [{len(cites)}]"
         )
         return replace(result, answer=text, citations=tuple(cites))
     for c in conflicts:
         if (c.article_id, c.start, c.end) not in have:
             cites.append(c)
-            text += f"\nReports differ. A conflicting report ({c.article_id}, {c.published.isoformat()}): {c.quote} [{len(cites)}]"
+            text += f"\nReports differ. A conflicting report {source_name(c)}: {c.quote} [{len(cites)}]"
     return replace(result, answer=text, citations=tuple(cites))

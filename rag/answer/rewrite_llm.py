@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.answer.followup import keeps_names, leans_on_history, resolve_history, rule_rewrite
+from rag.answer.followup import Similarity, candidates, keeps_names, leans_on_history, resolve_history
 from rag.answer.generative import LLM
 from rag.text import tokenize
 from rag.types import Turn
@@ -50,20 +50,26 @@ def accept_llm_rewrite(question: str, output: str) -> str | None:
 
 
 class LLMRewriter:
-    """``QuestionRewriter`` through an LLM for dependent questions; the rules when it fails the check."""
+    """``QuestionRewriter`` through an LLM for dependent questions; the rules' readings when it
+    fails the check (or fails in any way)."""
 
     name = "llm"
 
-    def __init__(self, llm: LLM) -> None:
+    def __init__(self, llm: LLM, similar: Similarity | None = None) -> None:
         self._llm = llm
+        self.similar = similar
 
-    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
-        resolved = resolve_history(history)
-        fallback = rule_rewrite(question, resolved)
+    def candidates(self, question: str, history: Sequence[Turn]) -> list[str]:
+        resolved = resolve_history(history, self.similar)
+        fallback = candidates(question, resolved, self.similar)
         if not resolved or leans_on_history(question) is None:
             return fallback
         try:
             raw = self._llm.complete(SYSTEM, llm_prompt(question, resolved[-1]))
-        except Exception:  # any LLM failure: the rules' rewrite stands
+        except Exception:  # any LLM failure: the rules' readings stand
             return fallback
-        return accept_llm_rewrite(question, raw) or fallback
+        accepted = accept_llm_rewrite(question, raw)
+        return [accepted] if accepted else fallback
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        return self.candidates(question, history)[0]

@@ -91,6 +91,10 @@ def render_table(result: GateResult) -> str:
     for kind, ids in result.flips.items():
         if ids:
             lines.append(f"{kind.replace('_', ' ')} ({len(ids)}): {', '.join(ids)}")
+    if result.flips.get("new"):
+        lines.append(
+            "(new questions are not gated: the metrics above are over the questions the baseline knows)"
+        )
     lines.append("")
     lines.append("GATE PASSED" if result.passed else "GATE FAILED:\n  " + "\n  ".join(result.failures))
     return "\n".join(lines)

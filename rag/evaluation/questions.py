@@ -31,6 +31,8 @@ class LabelledQuestion:
     kind: str = ""
     conversation: str = ""  # questions sharing an id are one conversation, asked in file order
     turn: int = 0  # 1, 2, ... within its conversation; earlier turns are its history
+    shape: str = ""  # a follow-up's shape ("pronoun", "subject_swap", "bare_why", ...), for the report
+    split: str = ""  # "heldout": kept aside while the follow-up rewriter was developed, reported apart
 
 
 def load_questions(path: Path) -> list[LabelledQuestion]:
@@ -69,6 +71,8 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
                 str(d.get("kind", "")),
                 conv,
                 int(turn) if conv else 0,
+                str(d.get("shape", "")),
+                str(d.get("split", "")),
             )
         )
     return out
@@ -116,12 +120,19 @@ def score_question(
         for c in answer_cites
     ]
     correct = (not a.abstained and facts_present(a.answer, q.expect)) if q.answerable else a.abstained
+    first = answer_cites[0] if answer_cites else None
+    right_sentence = (
+        (not a.abstained and first is not None and relevant(first.article_id, first.start, first.end))
+        if q.answerable
+        else a.abstained
+    )
     return {
         "id": q.qid,
         "question": q.question,
         "kind": q.kind,
         "answerable": q.answerable,
         "correct": correct,
+        "right_sentence": right_sentence,
         "abstained": a.abstained,
         "answer": a.answer,
         "citations": [c.to_json() for c in a.citations],
@@ -135,6 +146,8 @@ def score_question(
         "unverified": list(a.unverified),
         "conversation": q.conversation,
         "turn": q.turn,
+        "shape": q.shape,
+        "split": q.split,
         "rewritten_question": a.rewritten_question,
     }
 
@@ -152,6 +165,9 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, float]:
     - ``latency_p50_ms`` / ``latency_p95_ms``: end-to-end answer time.
     - ``followup_correct``: share of follow-up turns (turn 2+ of a conversation) scored correct
       (present only when the set has conversations).
+    - ``followup_right_sentence``: share of follow-up turns answered from the right sentence (the
+      first answer quote overlaps labelled evidence; an unanswerable one abstained);
+      ``followup_right_sentence_heldout`` the same over the held-out follow-ups (``"split": "heldout"``).
     """
     rs = list(records)
     ans = [r for r in rs if r["answerable"]]
@@ -171,4 +187,16 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, float]:
         "citation_precision": mean([1.0 if p else 0.0 for p in precise]),
         "latency_p50_ms": percentile(lat, 50),
         "latency_p95_ms": percentile(lat, 95),
-    } | ({"followup_correct": mean([1.0 if r["correct"] else 0.0 for r in follow])} if follow else {})
+    } | (followup_summary(follow) if follow else {})
+
+
+def followup_summary(follow: list[dict[str, Any]]) -> dict[str, float]:
+    """The follow-up figures of ``summarize`` over follow-up records (see there)."""
+    held = [r for r in follow if r.get("split") == "heldout"]
+    out = {
+        "followup_correct": mean([1.0 if r["correct"] else 0.0 for r in follow]),
+        "followup_right_sentence": mean([1.0 if r.get("right_sentence") else 0.0 for r in follow]),
+    }
+    if held:
+        out["followup_right_sentence_heldout"] = mean([1.0 if r.get("right_sentence") else 0.0 for r in held])
+    return out

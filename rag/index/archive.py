@@ -26,8 +26,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.protocols import StoredArticle
 from rag.text.headline import headline
-from rag.types import Article, ArticleInfo, StoredArticle
+from rag.types import Article, ArticleInfo, DateRange
 
 FILE_NAME = "archive.sqlite3"
 CACHE_KB = 1024  # SQLite page cache per connection (one connection per thread); article views cache rows
@@ -154,6 +155,12 @@ class Archive:
             .fetchone()
         )
         return int(n), int(c), int(p)
+
+    def count_published(self, dr: DateRange) -> int:
+        """Committed articles published within ``dr`` (a count over the date index, no texts read)."""
+        lo, hi = int_date(dr.start) if dr.start else 0, int_date(dr.end) if dr.end else 99991231
+        q = "SELECT count(*) FROM articles WHERE published BETWEEN ? AND ?"
+        return int(self._db().execute(q, (lo, hi)).fetchone()[0])
 
     def versions(self) -> Iterator[tuple[int, int]]:
         """(vid, passage count) of every committed version."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -29,9 +28,10 @@ from rag.index.chroma import ChromaPassages
 from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
 from rag.index.rows import format_difference, passage_vectors
+from rag.protocols import StoredArticle
 from rag.text import CHUNKER, tokenize
 from rag.text.passages import PASSAGES, article_passages
-from rag.types import Article, ArticleInfo, Chunk, DateRange, StoredArticle
+from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
 LAYOUT = "3"  # 1-2: a Chroma vector per sentence, texts in Chroma; 3: archive + tantivy + passages
@@ -57,7 +57,6 @@ class ArchiveStore:
         self._seen = -1
         self._writer: LexicalWriter | None = None
         self._checked = False
-        self._lock = threading.Lock()
 
     @property
     def index_format(self) -> dict[str, str]:
@@ -118,6 +117,10 @@ class ArchiveStore:
         """(articles, chunks) committed."""
         return self.archive.counts()[:2]
 
+    def count_published(self, date_range: DateRange) -> int:
+        """Committed articles published in ``date_range`` (one indexed count in the archive)."""
+        return self.archive.count_published(date_range)
+
     def digests(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         return self.archive.digests(ids)
 
@@ -160,8 +163,7 @@ class ArchiveStore:
 
     def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
         """The ``k`` best BM25 (vid, chunk number, score); versions may be uncommitted."""
-        lo = int_date(dr.start) if dr.start else None
-        hi = int_date(dr.end) if dr.end else None
+        lo, hi = (int_date(d) if d else None for d in (dr.start, dr.end))
         return [(*split_sid(s), score) for s, score in self.lexical.search(tokens, k, lo, hi)]
 
     def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]:

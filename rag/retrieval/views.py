@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.protocols import ArticleStore
+from rag.protocols import ArticleStore, StoredArticle
 from rag.text import chunk_article
-from rag.types import Article, ArticleInfo, Chunk, StoredArticle
+from rag.types import Article, ArticleInfo, Chunk
 
 log = logging.getLogger(__name__)
 VIEW_CACHE = 1024

@@ -67,6 +67,37 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorResponse, "description": _ERROR_TEXT[code]} for code in codes}
 
 
+def answer_wrong_methods(app: FastAPI) -> None:
+    """A known API path asked with another method is a 405 with ``Allow`` (``GET /v1/answer``
+    was a 404: the chat mounted at "/" answered every path the API routes did not)."""
+    methods = {  # from the OpenAPI document: every documented route, however it was included
+        path: {m.upper() for m in ops}
+        for path, ops in app.openapi()["paths"].items()
+        if path.startswith(("/v1/", "/healthz"))
+    }
+    for path, allowed in methods.items():
+        others = sorted({"GET", "POST", "PUT", "DELETE", "PATCH"} - allowed - {"HEAD"})
+        if not others:
+            continue
+        app.add_api_route(
+            path,
+            _refuse_method(", ".join(sorted(allowed - {"HEAD"}))),
+            methods=others,
+            include_in_schema=False,
+        )
+
+
+def _refuse_method(allow: str) -> Any:
+    async def not_allowed(request: Request) -> None:
+        raise HTTPException(
+            405,
+            f"{request.method} is not allowed on {request.url.path}: use {allow}",
+            headers={"Allow": allow},
+        )
+
+    return not_allowed
+
+
 def _docs_assets() -> Any:
     """The folder of swagger-ui and redoc JS/CSS shipped by the ``fastapi-offline`` package."""
     from importlib.resources import files
@@ -132,7 +163,10 @@ def create_app(
         message = str(exc.detail)
         if message == "There was an error parsing the body":  # FastAPI's words for a non-UTF-8 body
             message = "the request body could not be read: send JSON encoded as UTF-8"
-        return error_response(exc.status_code, message, kind, request)
+        resp = error_response(exc.status_code, message, kind, request)
+        if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+            resp.headers["Allow"] = exc.headers["Allow"]
+        return resp
 
     # Our errors, most specific first: (status, type) each; RagError catches the rest as 400.
     for exc_type, (status, kind) in {
@@ -248,6 +282,8 @@ def create_app(
             with_google_fonts=False,
         )
 
+    answer_wrong_methods(app)  # before the chat is mounted at "/", which would answer them 404
+
     if chat is not None:
         app.mount("/", chat)
     elif with_ui:
@@ -259,7 +295,7 @@ def mount_chat(app: FastAPI, service: Service, feedback: FeedbackStore, key: str
     """The Gradio chat mounted at ``/`` of ``app`` (importing Gradio takes seconds)."""
     import gradio as gr
 
-    from rag.serve.ui import CSS, JS, build_ui
+    from rag.serve.ui import CSS, JS, THEME, build_ui
 
     auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
     return gr.mount_gradio_app(
@@ -270,5 +306,6 @@ def mount_chat(app: FastAPI, service: Service, feedback: FeedbackStore, key: str
         auth_message="Enter any user name and the API key (RAG_API_KEY) as the password." if key else None,
         css=CSS,
         js=JS,
+        theme=THEME,
         footer_links=[],
     )

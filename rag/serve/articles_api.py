@@ -8,7 +8,7 @@ the next question is answered from it. Writes run one at a time, beside the answ
 
 Bodies: ``text/plain`` (one article, a file's content: ``date YYYY-MM-DD`` then the text; the
 id in ``?id=``) or ``application/json`` (``{"articles": [{"id", "date", "text", "headline"?}]}``
-for POST, ``{"date", "text", "headline"?}`` for PUT). Bodies up to ``MAX_ARTICLES_BODY_BYTES``
+or one ``{"id", "date", "text", "headline"?}`` for POST, ``{"date", "text", "headline"?}`` for PUT). Bodies up to ``MAX_ARTICLES_BODY_BYTES``
 (8 MiB) and ``MAX_ARTICLES_PER_REQUEST`` (100) articles; one article at most 5 MB.
 """
 
@@ -97,8 +97,9 @@ class Deleted(BaseModel):
 _TEXT_EXAMPLE = "date 2025-09-12\nKyiv talks stall\n\nTalks in Kyiv stalled on Friday, officials said."
 
 
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    schema = _inline(model.model_json_schema())
+def _body_doc(*models: type[BaseModel]) -> dict[str, Any]:
+    schemas = [_inline(m.model_json_schema()) for m in models]
+    schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
     return {
         "requestBody": {
             "required": True,
@@ -141,14 +142,19 @@ def articles_router(service: Service, require_key: Callable[[Request], None]) ->
         summary="Add articles (or replace ones with the same id)",
         description="A new id is added, a changed one replaced, an unchanged one left alone; the whole "
         "request is checked before anything is written. Answers use the articles once this returns. "
+        'JSON: `{"articles": [...]}` or one article object `{"id", "date", "text", "headline"?}`. '
         "`text/plain`: one article (a file's content, `date YYYY-MM-DD` first), its id in `?id=`.",
         responses=_errors(400, 401, 413, 415, 422, 500, 503),
-        openapi_extra=_body_doc(ArticlesIn),
+        openapi_extra=_body_doc(ArticlesIn, ArticleIn),
     )
     async def add(request: Request, id: str | None = Query(default=None, max_length=200)) -> Any:
         body = await request.body()
         if _kind(request) == "json":
-            articles = [_from_json(a) for a in _parse(ArticlesIn, body).articles]
+            data = _json_object(body, '{"articles": [{"id", "date", "text"}]} or one {"id", "date", "text"}')
+            if "articles" not in data and {"id", "text"} & set(data):  # one article object
+                articles = [_from_json(_validate(ArticleIn, data))]
+            else:
+                articles = [_from_json(a) for a in _validate(ArticlesIn, data).articles]
         else:
             if id is None:
                 raise ArticleError("a text/plain article needs its id in the URL: POST /v1/articles?id=ID")
@@ -204,6 +210,11 @@ def _kind(request: Request) -> str:
 
 
 def _parse(model: type[Any], body: bytes) -> Any:
+    return _validate(model, _json_object(body, '{"date", "text"}'))
+
+
+def _json_object(body: bytes, example: str) -> dict[str, Any]:
+    """The body as a JSON object; a 400 if it is not UTF-8, a 422 if it is not a JSON object."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -212,15 +223,19 @@ def _parse(model: type[Any], body: bytes) -> Any:
         ) from None
     try:
         data = json.loads(text)
-        if not isinstance(data, dict):
-            example = '{"articles": [{"id", "date", "text"}]}' if model is ArticlesIn else '{"date", "text"}'
-            msg = f"the body must be a JSON object like {example}, not a {type(data).__name__}"
-            raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": msg}])
-        return model.model_validate(data)
     except json.JSONDecodeError as e:
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "ctx": {"error": e.msg}}]
         ) from None
+    if not isinstance(data, dict):
+        msg = f"the body must be a JSON object like {example}, not a {type(data).__name__}"
+        raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": msg}])
+    return data
+
+
+def _validate(model: type[Any], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
     except ValidationError as e:
         raise RequestValidationError(e.errors()) from None
 

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="rag",
         description="The newsroom's grounded Q&A assistant: answers with verbatim, offset-checked quotes.",
         epilog="Configuration: RAG_DATA_DIR (index folder), RAG_CHROMA_URL (use a Chroma server), "
-        "RAG_TOP_K, RAG_MAX_QUOTES, RAG_LLM_BASE_URL... See README.md.",
+        "RAG_TOP_K, RAG_MAX_QUOTES, RAG_LLM_BASE_URL... See docs/configuration.md.",
     )
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
@@ -82,8 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--baseline", type=Path, default=None, help="compare with this baseline and gate on it")
     s.add_argument("--update-baseline", action="store_true", help="write the run as the new baseline")
-    s.add_argument("--suite", choices=("seeds", "squad2-open"), default="seeds", help="default: seeds")
-    s.add_argument("--data", type=Path, default=None, help="squad2-open: default ../shared/data/squad2-open")
+    s.add_argument(
+        "--suite",
+        choices=("seeds", "squad2-open", "squad2-conversations"),
+        default="seeds",
+        help="default: seeds; squad2-conversations: eval/squad2_conversations.jsonl over squad2-open's paragraphs",
+    )
+    s.add_argument("--data", type=Path, default=None, help="squad2-*: default ../shared/data/squad2-open")
     s.add_argument("--form", choices=("paragraphs", "by-title"), default="paragraphs", help="squad2-open")
     s.add_argument("--quiet", "-q", action="store_true")
     feedback_cli.add_parser(sub)

@@ -19,18 +19,56 @@ from typing import Any
 from rag.types import Turn
 
 MAX_TURNS = 20
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+_ENTITY = re.compile(r"(?<!\\)&(?:lt|gt|amp);")
 _SOURCE_LINE = re.compile(r"^\d+\.\s+“(?P<quote>.*)”\s+—", re.M)
 _MARKER = re.compile(r"\s*\[\d+\]\s*")
+_ANSWERING = re.compile(r"\A\s*_?Answering: [^\n]*\n\n")  # rag.serve.format's line for a follow-up
 
 
 def unescape_markdown(text: str) -> str:
-    """The inverse of ``rag.serve.format.escape_markdown``: ``"\\\\[x\\\\] &lt;b&gt;"`` -> ``"[x] <b>"``."""
-    out = _ESCAPED.sub(r"\1", text.replace("\\\n", "\n"))
-    for ent, ch in _ENTITIES.items():
-        out = out.replace(ent, ch)
-    return out
+    """The inverse of ``rag.serve.escape.escape_markdown``: ``"[x\\\\](`http://a)` \\\\<b>"`` ->
+    ``"[x](http://a) <b>"``. Read left to right: a backslash escape gives its character, a code
+    span (how bare URLs are shown) its content, ``&lt;`` ``&gt;`` ``&amp;`` (older replies) their
+    character; a hard line break (backslash, newline) a newline."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and (text[i + 1] in _PUNCT or text[i + 1] == "\n"):
+            out.append(text[i + 1])
+            i += 2
+        elif ch == "`":
+            run = len(text) - len(text[i:].lstrip("`")) - i
+            fence = "`" * run
+            end = _closing_fence(text, i + run, fence)
+            if end < 0:
+                out.append(fence)
+                i += run
+                continue
+            body = text[i + run : end]
+            if len(body) > 1 and body.startswith(" ") and body.endswith(" ") and body.strip(" "):
+                body = body[1:-1]
+            out.append(body)
+            i = end + run
+        elif ch == "&" and (m := _ENTITY.match(text, i)):
+            out.append(_ENTITIES[m.group(0)])
+            i = m.end()
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _closing_fence(text: str, start: int, fence: str) -> int:
+    """Where the backtick run equal to ``fence`` that closes a code span begins (-1: none)."""
+    j = text.find(fence, start)
+    while j >= 0:
+        if text[j + len(fence) : j + len(fence) + 1] != "`" and text[j - 1 : j] != "`":
+            return j
+        j = text.find(fence, j + 1)
+    return -1
 
 
 def split_quotes(answer: str) -> tuple[str, ...]:
@@ -39,8 +77,10 @@ def split_quotes(answer: str) -> tuple[str, ...]:
 
 
 def turn_from_markdown(question: str, content: str) -> Turn:
-    """A turn from an assistant message: the text before **Sources**, and the quotes listed there."""
+    """A turn from an assistant message: the text before **Sources** (our "Answering: …" line
+    aside), and the quotes listed there or, when the sources name articles only, cut from it."""
     body, _, sources = content.partition("**Sources**")
+    body = _ANSWERING.sub("", body, count=1)
     quotes = tuple(unescape_markdown(m.group("quote")) for m in _SOURCE_LINE.finditer(sources))
     answer = unescape_markdown(body.replace("**", "")).strip()
     return Turn(question, answer, quotes or split_quotes(answer))

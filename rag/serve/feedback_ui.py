@@ -7,7 +7,6 @@ holds it; the comment box then adds a comment to the last rating. The chat modul
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,29 +15,12 @@ import gradio as gr
 from rag.errors import RagError
 from rag.protocols import AnswerService
 from rag.serve.feedback import FeedbackStore
-from rag.types import Answer, Citation
+from rag.types import Answer
 
 
 def answer_from_json(d: Mapping[str, Any]) -> Answer:
     """The domain answer back from ``Answer.to_json`` (what the chat keeps per answer)."""
-    cites = tuple(
-        Citation(
-            c["article_id"],
-            dt.date.fromisoformat(c["published"]),
-            c["quote"],
-            c["start"],
-            c["end"],
-            c["role"],
-        )
-        for c in d.get("citations", [])
-    )
-    return Answer(
-        str(d["question"]),
-        str(d["answer"]),
-        bool(d["abstained"]),
-        cites,
-        rewritten_question=d.get("rewritten_question"),
-    )
+    return Answer.from_json(d)
 
 
 def rating_of(liked: bool | str | None) -> str | None:

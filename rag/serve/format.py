@@ -1,23 +1,30 @@
-"""Presentation of answers: plain text (CLI), Markdown (chat), HTML highlight (sources panel).
+"""Presentation of answers: plain text (CLI), Markdown (chat, OpenAI content, copy and export),
+HTML highlight (sources panel).
 
-Pure functions over domain types; every rendering shows each quote with its article id, date
-and character span, and renders an abstention as a statement, not as an error.
+Pure functions over domain types. People read sources by headline and date, never by hash id
+(the id stays in JSON and the CLI, where machines and operators need it). An abstention is
+rendered as a statement, not as an error.
+
+Sources appear once: an answer shows its quotes with ``[n]`` markers, then one *source card* per
+article (its markers, headline, date, and the outlet when the article names one). Copy and export
+add each quote to its numbered source, so the text stands on its own.
 
 Article text is data: wherever a person or a client reads it, it is shown as its own characters.
-Markdown renderings pass every article-derived string through ``escape_markdown`` (the chat and
-the OpenAI-compatible ``content`` use the same function); HTML renderings through ``html.escape``.
-The trade-off: Markdown clients see backslashes if they show the raw text instead of rendering it
-(``citations[].quote`` in JSON stays the exact article text for them).
+Markdown renderings pass every article-derived string through ``escape_markdown``
+(``rag.serve.escape``: only what would become markup, never plain punctuation), so the same text
+reads cleanly raw (copy, export, logs, speech) and rendered (the chat, Markdown clients). HTML
+renderings go through ``html.escape``.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from rag.types import Answer, AnswerSpan, Article, Citation
+from rag.serve.escape import escape_markdown
+from rag.types import Answer, AnswerSpan, Citation
 
 _ROLE_LABEL = {
     "context": "context",
@@ -26,10 +33,23 @@ _ROLE_LABEL = {
     "other_context": "another report, context",
     "conflicting_report": "conflicting report",
 }
+# what a source card says about its article's part in the answer (answer/context/digest: nothing)
+_CARD_LABEL = {
+    "corroboration": "also reported",
+    "other_report": "another report",
+    "other_context": "another report",
+    "conflicting_report": "conflicting report",
+}
+
+
+def role_label(role: str) -> str:
+    """How a citation's role reads beside it: ``"corroboration"`` -> ``"also reported"``."""
+    return _ROLE_LABEL.get(role, role.replace("_", " "))
 
 
 def format_text(ans: Answer) -> str:
-    """Human-readable answer: the answer, then numbered quotes with article id, date and span."""
+    """Human-readable answer for the CLI: the answer, then numbered quotes with headline, date,
+    article id and span (operators need the id for ``rag show``)."""
     lines = [f"Q: {ans.question}", ""]
     lines.append(("[no answer] " if ans.abstained else "") + ans.answer)
     if ans.citations:
@@ -51,53 +71,133 @@ def format_text(ans: Answer) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_markdown(ans: Answer, marker: Callable[[int], str] | None = None) -> str:
-    """Markdown for chat clients: the answer, then a numbered **Sources** list with quotes.
+Marker = Callable[[int], str]
 
-    Every string that comes from an article, the answerer or the LLM goes through
-    ``escape_markdown``; only the scaffolding around it (bold, list numbers) is Markdown. The
-    answer span, when there is one, is bold inside its quote (escaped first, same characters).
-    ``marker(n)`` renders the answer's citation marker ``[n]`` (default: the escaped text).
-    """
+
+def plain_marker(n: int) -> str:
+    """``[n]`` as it stands: without a link definition (``escape_markdown`` lets none through),
+    Markdown shows it as typed."""
+    return f"[{n}]"
+
+
+def format_markdown(ans: Answer, marker: Marker | None = None) -> str:
+    """The chat's Markdown: the answer (the exact answer in bold inside its quote), then
+    **Sources**, one card per article (``source_cards``). ``marker(n)`` renders citation
+    marker ``[n]`` wherever it appears (the chat's are clickable spans)."""
+    mark = marker or plain_marker
     if ans.abstained:
-        out = f"**{escape_markdown(ans.answer)}**"
+        out = "\n\n".join(f"**{escape_markdown(line)}**" for line in ans.answer.split("\n") if line.strip())
     else:
-        out = _body_markdown(ans, marker or (lambda n: escape_markdown(f"[{n}]")))
+        out = answer_body(ans, mark, bold_span=True)
     if ans.rewritten_question:  # a follow-up: say which standalone question was answered
-        out = f"_Answering: {escape_markdown(ans.rewritten_question)}_\n\n{out}"
-    first = next((c for c in ans.citations if c.role == "answer"), None)
+        out = f"_Answering: {escape_markdown(ans.rewritten_question, line_start=False)}_\n\n{out}"
     if ans.citations:
-        out += "\n\n**Sources**\n"
-        for i, c in enumerate(ans.citations, start=1):
-            role = f" _({_ROLE_LABEL[c.role]})_" if c.role in _ROLE_LABEL else ""
-            local = _local_span(c, ans.answer_span) if c is first else None
-            quote = _escape_bold(c.quote, *local) if local else escape_markdown(c.quote)
-            head = f"**{escape_markdown(c.headline)}**, " if c.headline else ""
-            out += (
-                f"\n{i}. “{quote}” — {head}{c.published.isoformat()} "
-                f"({escape_markdown(c.article_id)}, chars {c.start}–{c.end}){role}"
-            )
+        out += "\n\n**Sources**\n\n" + "\n".join(source_cards(ans, mark, bold=True))
+    return out + _notes(ans)
+
+
+def format_content(ans: Answer) -> str:
+    """The OpenAI-compatible ``content``: plain prose with ``[n]`` markers and a **Sources**
+    list of cards, readable raw (Slack, logs, speech) and safe to render as Markdown."""
+    out = answer_body(ans, plain_marker, bold_span=False) if not ans.abstained else _plain_lines(ans.answer)
+    if ans.rewritten_question:
+        out = f"Answering: {escape_markdown(ans.rewritten_question, line_start=False)}\n\n{out}"
+    if ans.citations:
+        out += "\n\n**Sources**\n\n" + "\n".join(source_cards(ans, plain_marker, bold=False))
+    return out + _notes(ans)
+
+
+def format_copy(ans: Answer) -> str:
+    """An answer as copied or exported: the answer with ``[n]`` markers, then its numbered
+    sources with headline, date and quote (plain text that also renders as Markdown, no HTML)."""
+    out = answer_body(ans, plain_marker, bold_span=False) if not ans.abstained else _plain_lines(ans.answer)
+    if ans.rewritten_question:
+        out = f"Answering: {escape_markdown(ans.rewritten_question, line_start=False)}\n\n{out}"
+    if ans.citations:
+        out += "\n\n**Sources**\n\n" + "\n".join(numbered_sources(ans))
+    return out + _notes(ans)
+
+
+def _plain_lines(text: str) -> str:
+    return "\n\n".join(escape_markdown(line) for line in text.split("\n") if line.strip())
+
+
+def _notes(ans: Answer) -> str:
+    out = ""
     if ans.unverified:
-        out += "\n\n_Removed because not verbatim in any cited article:_ " + "; ".join(
-            f"“{escape_markdown(u)}”" for u in ans.unverified
+        out += "\n\nRemoved because not verbatim in any cited article: " + "; ".join(
+            f"“{escape_markdown(u, line_start=False)}”" for u in ans.unverified
         )
     if ans.llm_error:
-        out += f"\n\n_LLM unavailable; extractive answer shown ({escape_markdown(ans.llm_error)})._"
+        out += f"\n\nLLM unavailable; extractive answer shown ({escape_markdown(ans.llm_error, line_start=False)})."
     return out
 
 
-_MARKERS = re.compile(r"(?<= )((?:\[\d+\])+)(?=\s|$)")
+def source_groups(citations: Sequence[Citation]) -> list[list[int]]:
+    """Citation numbers grouped by article, in order of first appearance.
+
+    ``source_groups([a1, a1, b1])`` -> ``[[1, 2], [3]]``: one card per article.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(citations, start=1):
+        groups.setdefault(c.article_id, []).append(i)
+    return list(groups.values())
 
 
-def _local_span(c: Citation, sp: AnswerSpan | None) -> tuple[int, int] | None:
+def source_card_text(c: Citation, roles: Sequence[str] = ()) -> str:
+    """A source as people read it: ``headline, date`` (the outlet when known), the role labels
+    after it; the headline is the date alone when unknown (never the hash id). Not escaped."""
+    parts = [c.headline] if c.headline else []
+    parts.append(c.published.isoformat())
+    if c.outlet:
+        parts.append(c.outlet)
+    labels = list(dict.fromkeys(_CARD_LABEL[r] for r in roles if r in _CARD_LABEL))
+    return ", ".join(parts) + (f" ({'; '.join(labels)})" if labels else "")
+
+
+def source_cards(ans: Answer, marker: Marker, bold: bool) -> list[str]:
+    """One Markdown list item per cited article: its markers, headline (bold in the chat), date,
+    outlet and role labels. ``- [1][2] **Kyiv talks stall**, 2025-09-12``."""
+    out = []
+    for nums in source_groups(ans.citations):
+        c = ans.citations[nums[0] - 1]
+        roles = [ans.citations[n - 1].role for n in nums]
+        head = escape_markdown(c.headline, line_start=False)
+        rest = source_card_text(_no_headline(c), roles)
+        if head:
+            head = f"**{head}**" if bold else head
+            line = f"{head}, {escape_markdown(rest, line_start=False)}"
+        else:
+            line = escape_markdown(rest, line_start=False)
+        out.append(f"- {''.join(marker(n) for n in nums)} {line}")
+    return out
+
+
+def _no_headline(c: Citation) -> Citation:
+    return replace(c, headline="")
+
+
+def numbered_sources(ans: Answer) -> list[str]:
+    """Each citation as ``n. headline, date (role): “quote”`` for copy and export."""
+    out = []
+    for i, c in enumerate(ans.citations, start=1):
+        label = source_card_text(c)
+        if c.role in _ROLE_LABEL:
+            label += f" ({_ROLE_LABEL[c.role]})"
+        out.append(
+            f"{i}. {escape_markdown(label, line_start=False)}: “{escape_markdown(c.quote, line_start=False)}”"
+        )
+    return out
+
+
+_MARKERS = re.compile(r"(?<= )((?:\[\d+\])+)(?=[\s.,;:!?)]|$)")
+
+
+def local_span(c: Citation, sp: AnswerSpan | None) -> tuple[int, int] | None:
     """The answer span's offsets inside citation ``c``'s quote, when it lies there."""
     if sp is None or sp.article_id != c.article_id or not c.start <= sp.start < sp.end <= c.end:
         return None
     return sp.start - c.start, sp.end - c.start
-
-
-def _paragraphs(text: str) -> str:
-    return "\n\n".join(escape_markdown(line) for line in text.split("\n"))
 
 
 def _is_punct(ch: str) -> bool:
@@ -113,116 +213,81 @@ def _bold(before: str, mid: str, after: str) -> str:
     return f"{before}**{mid}**{after}" if opens and closes and "\n" not in mid else before + mid + after
 
 
-def _escape_bold(text: str, lo: int, hi: int) -> str:
-    """``escape_markdown(text)`` with ``text[lo:hi]`` in bold."""
-    return _bold(escape_markdown(text[:lo]), escape_markdown(text[lo:hi]), escape_markdown(text[hi:]))
-
-
-def _body_markdown(ans: Answer, marker: Callable[[int], str]) -> str:
-    """The answer text, escaped (one paragraph a line), its citation markers through ``marker``
-    and the answer span in bold where the first answer quote appears in it."""
-    text = ans.answer
-    marks = [m for m in _MARKERS.finditer(text)]
-    first = next((c for c in ans.citations if c.role == "answer"), None)
-    local = _local_span(first, ans.answer_span) if first else None
-    at = text.find(first.quote) if first and local else -1
-    bold = (at + local[0], at + local[1]) if local and at >= 0 else None
-    out: list[str] = []
-    pos = 0
-    for m in marks:
-        nums = [int(n) for n in re.findall(r"\d+", m.group(1))]
-        if not all(1 <= n <= len(ans.citations) for n in nums):
+def _quote_ranges(text: str, citations: Sequence[Citation]) -> list[tuple[int, int]]:
+    """Where each citation's quote stands in the answer text (left to right): a ``[n]`` inside a
+    quote is the article's, not a marker."""
+    out, pos = [], 0
+    for c in citations:
+        if not c.quote:
             continue
-        out.append(_text_part(text, pos, m.start(), bold))
-        out.append("".join(marker(n) for n in nums))
-        pos = m.end()
-    out.append(_text_part(text, pos, len(text), bold))
-    return "".join(out)
+        at = text.find(c.quote, pos)
+        if at < 0:
+            at = text.find(c.quote)
+        if at >= 0:
+            out.append((at, at + len(c.quote)))
+            pos = at + len(c.quote)
+    return out
 
 
-def _text_part(text: str, lo: int, hi: int, bold: tuple[int, int] | None) -> str:
-    if bold is None or not (lo <= bold[0] < bold[1] <= hi):
-        return _paragraphs(text[lo:hi])
-    a, b = bold
-    return _bold(_paragraphs(text[lo:a]), escape_markdown(text[a:b]), _paragraphs(text[b:hi]))
+def answer_body(ans: Answer, marker: Marker, bold_span: bool) -> str:
+    """The answer text as Markdown: escaped, each line its own paragraph (a digest's ``- ``
+    lines a list), its citation markers through ``marker``, and, with ``bold_span``, the exact
+    answer in bold where the first answer quote appears."""
+    text = ans.answer
+    inside = _quote_ranges(text, ans.citations)
+    marks = [
+        m
+        for m in _MARKERS.finditer(text)
+        if not any(a <= m.start() < b for a, b in inside)
+        and all(1 <= int(n) <= len(ans.citations) for n in re.findall(r"\d+", m.group(1)))
+    ]
+    bold = None
+    first = next((c for c in ans.citations if c.role == "answer"), None)
+    local = local_span(first, ans.answer_span) if first and bold_span else None
+    at = text.find(first.quote) if first and local else -1
+    if local and at >= 0:
+        bold = (at + local[0], at + local[1])
+    digest = any(c.role == "digest" for c in ans.citations)
+    blocks: list[tuple[bool, str]] = []  # (a list item?, its Markdown)
+    pos = 0
+    for line in text.split("\n"):
+        lo, hi = pos, pos + len(line)
+        pos = hi + 1
+        if not line.strip():
+            continue
+        item = digest and line.startswith("- ")
+        start = lo + 2 if item else lo
+        blocks.append((item, ("- " if item else "") + _segment(text, start, hi, marks, marker, bold)))
+    out = ""
+    for i, (item, md) in enumerate(blocks):
+        if i:
+            out += "\n" if item and blocks[i - 1][0] else "\n\n"
+        out += md
+    return out
 
 
-# CommonMark 0.31, "Backslash escapes": any ASCII punctuation character may be backslash-escaped.
-# "<", ">" and "&" become entities instead, so raw-HTML-aware renderers (Gradio's Chatbot keeps
-# sanitised HTML) and plain HTML views both show them as characters.
-_ASCII_PUNCT = frozenset("!\"#$%'()*+,-./:;=?@[\\]^_`{|}~")
-_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-
-
-def escape_markdown(text: str) -> str:
-    """Text to show as its own characters in Markdown: no link, image, emphasis, HTML or autolink.
-
-    Every ASCII punctuation character is backslash-escaped (CommonMark's backslash escapes),
-    except ``<``, ``>`` and ``&``, which become the entities ``&lt;``, ``&gt;``, ``&amp;``. A
-    newline becomes a hard line break (backslash + newline), so lines are kept and none can
-    start a block (a heading, a list, a quote). Rendered, the result displays exactly ``text``
-    (runs of spaces aside, which HTML collapses).
-
-    ``escape_markdown("![x](http://a.b) <b>")`` -> ``"\\!\\[x\\]\\(http\\:\\/\\/a\\.b\\) &lt;b&gt;"``.
-    """
-    out = []
-    for ch in text:
-        if ch in _ENTITY:
-            out.append(_ENTITY[ch])
-        elif ch in _ASCII_PUNCT:
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\\n")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def highlight_html(
-    article: Article,
-    citation: Citation | None,
-    context_chars: int | None = None,
-    span: AnswerSpan | None = None,
-    headline: str = "",
+def _segment(
+    text: str, lo: int, hi: int, marks: list[re.Match[str]], marker: Marker, bold: tuple[int, int] | None
 ) -> str:
-    """The article as HTML with the cited span in ``<mark>``; offsets index ``article.text`` exactly.
-    An answer ``span`` inside the citation gets a stronger ``<mark class='rag-span'>`` within it.
-    The head shows the headline (when given), the date and, smaller, the article id."""
-    text = article.text
-    head = f"<div class='rag-article-head'>{article_head_html(article.article_id, article.published_iso, headline)}</div>"
-    if citation is None or not (0 <= citation.start < citation.end <= len(text)):
-        body = html.escape(text)
-    else:
-        a, b = citation.start, citation.end
-        lo = 0 if context_chars is None else max(0, a - context_chars)
-        hi = len(text) if context_chars is None else min(len(text), b + context_chars)
-        body = (
-            ("…" if lo > 0 else "")
-            + html.escape(text[lo:a])
-            + f"<mark id='rag-quote' data-start='{a}' data-end='{b}'>{_quote_html(text, citation, span)}</mark>"
-            + html.escape(text[b:hi])
-            + ("…" if hi < len(text) else "")
-        )
-    return f"{head}<div class='rag-article' style='white-space: pre-wrap'>{body}</div>"
+    """``text[lo:hi]`` (one line) escaped, its markers rendered, the bold range in bold."""
+    out: list[str] = []
+    pos, line_start = lo, True
+    for m in marks:
+        if not lo <= m.start() < hi:
+            continue
+        out.append(_piece(text, pos, m.start(), bold, line_start))
+        out.append("".join(marker(int(n)) for n in re.findall(r"\d+", m.group(1))))
+        pos, line_start = m.end(), False
+    out.append(_piece(text, pos, hi, bold, line_start))
+    return "".join(out)
 
 
-def _quote_html(text: str, citation: Citation, span: AnswerSpan | None) -> str:
-    a, b = citation.start, citation.end
-    local = _local_span(citation, span)
-    if local is None:
-        return html.escape(text[a:b])
-    s, e = a + local[0], a + local[1]
-    return (
-        html.escape(text[a:s])
-        + f"<mark class='rag-span' data-start='{s}' data-end='{e}'>{html.escape(text[s:e])}</mark>"
-        + html.escape(text[e:b])
-    )
-
-
-def article_head_html(article_id: str, published: str, headline: str = "") -> str:
-    """``<b>headline</b> · published DATE · <small>id</small>``, every part HTML-escaped."""
-    title = f"<b class='rag-headline'>{html.escape(headline)}</b> · " if headline else ""
-    return (
-        f"{title}published {html.escape(published)} · "
-        f"<small class='rag-article-id'>{html.escape(article_id)}</small>"
+def _piece(text: str, lo: int, hi: int, bold: tuple[int, int] | None, line_start: bool) -> str:
+    if bold is None or not (lo <= bold[0] < bold[1] <= hi):
+        return escape_markdown(text[lo:hi], line_start=line_start)
+    a, b = bold
+    return _bold(
+        escape_markdown(text[lo:a], line_start=line_start),
+        escape_markdown(text[a:b], line_start=line_start and a == lo),
+        escape_markdown(text[b:hi], line_start=False),
     )

@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from rag.errors import BadQuestionError
 from rag.protocols import AnswerService
 from rag.serve.conversation import turns_from_messages
-from rag.serve.format import format_markdown
+from rag.serve.format import format_content
 from rag.serve.openai_params import SERVED_MODEL, apply_limits, check_params, usage
 from rag.serve.schemas import ChatRequest
 
@@ -41,8 +41,9 @@ def openai_router(
     @router.post(
         "/chat/completions",
         summary="OpenAI-compatible chat: the last user message is the question, earlier turns its context",
-        description="`content` is Markdown in which article text is escaped (it renders as the "
-        "article's characters); `citations[].quote` is the exact article text. Earlier user/assistant "
+        description="`content` is plain prose with [n] markers and a **Sources** list (headline, date), "
+        "readable raw and safe to render as Markdown: only what would become markup in article text is "
+        "escaped; `citations[].quote` is the exact article text. Earlier user/assistant "
         "messages resolve a follow-up (`rag.rewritten_question`); system and developer messages are "
         "ignored (the answerer follows no instructions). `usage` counts tokens with the embedding "
         "model's (MiniLM WordPiece) tokenizer. Unsupported parameters (n > 1, tools, logprobs, "
@@ -66,7 +67,7 @@ def openai_router(
             )
         question, history = turns_from_messages(pairs)
         ans = await service.ask_async(question, history=history)
-        content, finish = apply_limits(format_markdown(ans), options)
+        content, finish = apply_limits(format_content(ans), options)
         counts = usage([text for _, text in pairs], content)
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())

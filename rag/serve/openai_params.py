@@ -66,7 +66,7 @@ def check_params(body: dict[str, Any]) -> ChatOptions:
     unknown = sorted(k for k in body if k not in HANDLED | NO_EFFECT)
     if unknown:
         raise _refuse(
-            unknown[0], "not supported by this endpoint; remove it (see the README's parameter list)"
+            unknown[0], "not supported by this endpoint; remove it (see the parameter list in docs/api.md)"
         )
     model = body.get("model", SERVED_MODEL)
     if model != SERVED_MODEL:
@@ -144,12 +144,22 @@ def apply_limits(content: str, options: ChatOptions) -> tuple[str, str]:
     """(content cut at the first stop string and at ``max_tokens``, finish reason ``stop``/``length``)."""
     cuts = [i for s in options.stop if (i := content.find(s)) >= 0]
     if cuts:
-        content = content[: min(cuts)]
+        content = clean_cut(content[: min(cuts)])
     if options.max_tokens is not None:
         enc = _tokenizer().encode(content, add_special_tokens=False)
         if len(enc.ids) > options.max_tokens:
-            return content[: enc.offsets[options.max_tokens - 1][1]], "length"
+            return clean_cut(content[: enc.offsets[options.max_tokens - 1][1]]), "length"
     return content, "stop"
+
+
+def clean_cut(text: str) -> str:
+    r"""``text`` cut short without a dangling escape: an odd run of backslashes at its end would
+    escape whatever a client appends (or show as a stray ``\``), so one goes.
+
+    ``clean_cut("Aug\")`` -> ``"Aug"``; ``clean_cut("C:\\")`` (an escaped backslash) stays.
+    """
+    run = len(text) - len(text.rstrip("\\"))
+    return text[:-1] if run % 2 else text
 
 
 def usage(prompt_texts: list[str], completion: str) -> dict[str, int]:

@@ -22,12 +22,15 @@ import gradio as gr
 from rag.errors import RagError
 from rag.index.loader import load_file
 from rag.protocols import AnswerService
-from rag.serve.format import article_head_html
+from rag.serve.highlight import article_head_html
 from rag.text.headline import headline
 from rag.types import Article
 
 MAX_LISTED = 300
 COLUMNS = ["published", "headline", "id", "chunks"]
+# shares of the table: a date, the headline (cut with …), a hash id, a count; all four fit at 1366 px
+# (a fixed-pixel set was laid out wider than the table and cut "chunks" off)
+COLUMN_WIDTHS: list[str | int] = ["9%", "67%", "16%", "8%"]
 ARTICLES_CSS = """
 .rag-withdrawn { padding: 12px; border-radius: 8px; border: 1px dashed var(--border-color-primary); }
 .rag-withdrawn .rag-tag { text-transform: uppercase; font-size: 0.8em; letter-spacing: 0.05em;
@@ -79,7 +82,7 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
     def upload(files: list[Any] | None, query: str, progress: gr.Progress = gr.Progress()) -> Any:  # noqa: B008 (Gradio's idiom)
         paths = [Path(getattr(f, "name", f)) for f in files or []]
         if not paths:
-            return [], gr.update(), "Choose one or more .txt files first."
+            return [], gr.update(), "Choose one or more .txt files first.", gr.update()
         results: list[list[str]] = []  # [file, id, result] per file, in upload order
         good: dict[str, tuple[Article, list[str]]] = {}  # id -> (article, its result row)
         for p in paths:
@@ -116,9 +119,11 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
                     good[i][1][2] = "unchanged (already indexed)"
         ok = sum(1 for r in results if not r[2].startswith("failed"))
         note = "" if ok == len(results) else "; the failures say why"
-        return results, rows(query), f"{ok} of {len(results)} file(s) indexed{note}"
+        # the picker is emptied: the per-file results say what happened to each file
+        return results, rows(query), f"{ok} of {len(results)} file(s) indexed{note}", None
 
-    def open_article(article_id: str) -> tuple[str, str, str]:
+    def open_article(article_id: str) -> tuple[str, str, str, Any]:
+        """(head, text, status, the Delete button): Delete is enabled only with an article open."""
         article_id = (article_id or "").strip()
         art = service.article(article_id) if article_id else None
         if art is None:
@@ -126,8 +131,10 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
                 "",
                 "",
                 f"No article {article_id!r}: pick one in the list." if article_id else "Pick an article.",
+                gr.update(interactive=False),
             )
-        return f"{headline(art.text)} · {art.published_iso} · {art.article_id}", art.text, ""
+        head = f"{headline(art.text)} · {art.published_iso} · {art.article_id}"
+        return head, art.text, "", gr.update(interactive=True)
 
     def pick(evt: gr.SelectData) -> Any:
         row = getattr(evt, "row_value", None) or []
@@ -147,7 +154,7 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
             service.replace_article(dataclasses.replace(art, article_id=article_id))
         except (RagError, OSError) as e:
             return gr.update(), gr.update(), gr.update(), f"Not replaced: {e}"
-        head, text, _ = open_article(article_id)
+        head, text, _, _ = open_article(article_id)
         return head, text, rows(query), f"Replaced {article_id}: answers now quote the new text."
 
     def ask_delete(article_id: str) -> Any:
@@ -162,8 +169,22 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
         try:
             service.delete_article(article_id)
         except RagError as e:
-            return gr.update(visible=False), gr.update(), gr.update(), gr.update(), f"Not deleted: {e}"
-        return gr.update(visible=False), "", "", rows(query), f"Deleted {article_id}."
+            return (
+                gr.update(visible=False),
+                gr.update(),
+                gr.update(),
+                gr.update(),
+                f"Not deleted: {e}",
+                gr.update(),
+            )
+        return (
+            gr.update(visible=False),
+            "",
+            "",
+            rows(query),
+            f"Deleted {article_id}.",
+            gr.update(interactive=False),
+        )
 
     gr.Markdown("Add articles as `.txt` files (`date YYYY-MM-DD`, then the text; the file name is the id).")
     with gr.Row():
@@ -180,7 +201,8 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
     search = gr.Textbox(label="Search by id, headline or date", elem_id="rag-article-search", max_lines=1)
     table = gr.Dataframe(
         headers=COLUMNS, datatype=["str", "str", "str", "number"], interactive=False,
-        label=f"Articles (newest first, up to {MAX_LISTED}; click a row to pick it)", elem_id="rag-article-list",
+        label=f"Articles (newest first, up to {MAX_LISTED}; click a row to open it)", elem_id="rag-article-list",
+        column_widths=COLUMN_WIDTHS, wrap=True,
     )  # fmt: skip
     with gr.Row():
         chosen = gr.Textbox(label="Article id", elem_id="rag-article-id", max_lines=1, scale=3)
@@ -193,7 +215,7 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
         )
         with gr.Column():
             swap = gr.Button("Replace with this file", elem_id="rag-article-replace")
-            remove = gr.Button("Delete…", variant="stop", elem_id="rag-article-delete")
+            remove = gr.Button("Delete…", variant="stop", elem_id="rag-article-delete", interactive=False)
     with gr.Row(visible=False, elem_id="rag-confirm") as confirm:
         question = gr.Textbox(show_label=False, interactive=False, scale=3, elem_id="rag-confirm-text")
         yes = gr.Button("Yes, delete", variant="stop", elem_id="rag-confirm-yes", scale=1)
@@ -203,10 +225,17 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
     tab.select(rows, search, table, api_visibility="private")
     search.change(rows, search, table, api_visibility="private")
     add.click(
-        upload, [files, search], [results, table, summary], concurrency_limit=1, api_visibility="private"
+        upload,
+        [files, search],
+        [results, table, summary, files],
+        concurrency_limit=1,
+        api_visibility="private",
     )
-    table.select(pick, None, chosen, api_visibility="private")
-    gr.on([show.click, chosen.submit], open_article, chosen, [head, text, status], api_visibility="private")
+    opened = [head, text, status, remove]
+    table.select(pick, None, chosen, api_visibility="private").then(
+        open_article, chosen, opened, api_visibility="private"
+    )
+    gr.on([show.click, chosen.submit], open_article, chosen, opened, api_visibility="private")
     swap.click(
         replace,
         [chosen, new_file, search],
@@ -219,7 +248,7 @@ def articles_tab(service: AnswerService, tab: gr.Tab) -> None:
     yes.click(
         delete,
         [chosen, search],
-        [confirm, head, text, table, status],
+        [confirm, head, text, table, status, remove],
         concurrency_limit=1,
         api_visibility="private",
     )

@@ -20,7 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from rag.serve.format import format_markdown, highlight_html
+from rag.answer.base import ABSTAIN_TEXT
+from rag.serve.format import format_markdown, role_label
+from rag.serve.highlight import highlight_html
 from rag.serve.ui_articles import withdrawn_html
 from rag.types import Answer, AnswerSpan, Citation
 
@@ -92,7 +94,7 @@ def choices(answer: dict[str, Any]) -> list[str]:
     """Radio labels of an answer's citations: ``["[1] 001_x · 2025-09-05", "[2] ... (context)"]``."""
     return [
         f"[{i}] {c.get('headline') or c['article_id']} · {c['published']}"
-        + ("" if c["role"] == "answer" else f" ({c['role'].replace('_', ' ')})")
+        + ("" if c["role"] in ("answer", "digest") else f" ({role_label(c['role'])})")
         for i, c in enumerate(answer.get("citations", []), start=1)
     ]
 
@@ -107,7 +109,7 @@ def cite_marker(answer_index: int, ans: Answer) -> Callable[[int], str]:
         title = quote if len(quote) <= TITLE_MAX else quote[: TITLE_MAX - 1] + "…"
         return (
             f'<span class="rag-cite rag-a{answer_index} rag-n{n} rag-s{c.start} rag-e{c.end}" '
-            f'role="button" tabindex="0" title="{html.escape(f"[{n}] {title}", quote=True)}">\\[{n}\\]</span>'
+            f'role="button" tabindex="0" title="{html.escape(f"[{n}] {title}", quote=True)}">[{n}]</span>'
         )
 
     return marker
@@ -149,10 +151,8 @@ def source_html(article_of: Callable[[str], Any], answer: dict[str, Any] | None,
         return PLACEHOLDER_HTML
     cites = answer.get("citations", [])
     if not cites:
-        return (
-            f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>"
-            "No quote is shown because no article says it.</div>"
-        )
+        why = "because no article says it" if answer["answer"].startswith(ABSTAIN_TEXT) else "for this answer"
+        return f"<div class='rag-abstain'><b>{html.escape(answer['answer'])}</b><br>No quote is shown {why}.</div>"
     c = cites[max(0, min(index, len(cites) - 1))]
     art = article_of(c["article_id"])
     if art is None or art.text[c["start"] : c["end"]] != c["quote"]:  # deleted or replaced since

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -105,7 +106,8 @@ def test_regenerate_edit_and_export(browser, served):
         page.locator("#rag-export").click()
     md = Path(download.value.path()).read_text(encoding="utf-8")
     assert md.startswith("# Conversation") and "## 2. What did he offer instead" in md
-    assert "_Answering: What did Trump offer instead of" in md and "air support" in md and "> " in md
+    assert "Answering: What did Trump offer instead of" in md and "air support" in md
+    assert "**Sources**" in md and re.search(r"^1\. .+, 2025-09-0\d.*: “", md, re.M)  # numbered sources
 
     page.get_by_role("button", name="Edit").first.click()  # edit the first question: the rest is dropped
     page.locator("#rag-chat textarea").first.fill("How many countries are ready to send troops?")
@@ -115,4 +117,30 @@ def test_regenerate_edit_and_export(browser, served):
     )
     text = page.locator("#rag-chat").inner_text()
     assert "What did he offer instead?" not in text and "rule out" not in text
+    page.close()
+
+
+def test_a_follow_up_with_nothing_to_follow_is_asked_back_then_a_subject_swap(browser, served):
+    """Issue 23 in the chat: "What did he offer instead?" first gets a question back naming "he",
+    no quote; then a question about one leader's country and "What about Poland?" is answered about
+    Poland (what Warsaw will contribute), not about the first leader."""
+    server, _ = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "/", timeout=60_000)
+    ask(page, "What did he offer instead?")
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('refer to')", timeout=60_000
+    )
+    text = page.locator("#rag-chat").inner_text()
+    assert "Who is “he”?" in text.replace("\\", "") and "air support" not in text and "Merezhko" not in text
+    ask(page, "What did Giorgia Meloni say Italy's role would be?")
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('monitoring')", timeout=60_000
+    )
+    ask(page, "What about Poland?")
+    page.wait_for_function(
+        "document.querySelector('#rag-chat').innerText.includes('logistical support')", timeout=60_000
+    )
+    last = page.locator("#rag-chat .bot, #rag-chat [data-testid='bot']").last.inner_text().replace("\\", "")
+    assert "Answering:" in last and "Poland" in last and "Meloni say Poland" not in last
     page.close()

@@ -154,7 +154,7 @@ def test_a_hostile_article_is_shown_as_its_characters_and_fetches_nothing(browse
     # the quote, in the sources panel and in the chat, is the article's characters at [start, end)
     assert quote == HOSTILE_TEXT[start:end] and "<script>alert(1)</script> budget" in quote
     chat_text = page.locator("#rag-chat").inner_text()
-    assert f"“{quote}”" in chat_text, chat_text
+    assert quote in chat_text, chat_text  # once, in the answer (the source card names the article)
     for literal in ["**bold** _x_", "![chart](http://127.0.0.1:9999/beacon-md.png)", "<img src=http"]:
         assert literal in chat_text
     # nothing left for another origin, no script ran, no link or image made of article text
@@ -173,10 +173,23 @@ def test_a_hostile_article_is_shown_as_its_characters_and_fetches_nothing(browse
     made = page.evaluate(
         """() => [...document.querySelectorAll(
             '#rag-chat .message a, #rag-chat .message img, #rag-chat .message script,'
+            + ' #rag-chat .message em, #rag-chat .message h1, #rag-chat .message blockquote,'
             + ' #rag-source a, #rag-source img, #rag-source script')]
             .map(e => e.outerHTML)"""
     )
     assert made == [], made
+    # the only code spans are the article's bare URLs (shown as typed so no renderer links them)
+    codes = page.evaluate(
+        "() => [...document.querySelectorAll('#rag-chat .message code')].map(e => e.innerText)"
+    )
+    assert all(c.startswith("http://127.0.0.1:9999/") for c in codes), codes
+    # copied, the answer is the article's characters with only the markup-making ones escaped
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hostile_server.url)
+    page.get_by_role("button", name="Copy message").last.click()
+    page.wait_for_timeout(300)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "\\<script>alert(1)\\</script> budget was 40 million dollars for the bridge." in copied
+    assert "<span" not in copied and "rag-cite" not in copied
     assert not [m for m in console if "Content Security Policy" in m], console
     page.close()
 
@@ -224,6 +237,15 @@ def _in_view(page, selector):
            const r = e.getBoundingClientRect();
            return [r.top, r.bottom, r.left, r.right, window.innerHeight, window.innerWidth]; }""",
         selector,
+    )
+
+
+def _citations_of(page, k):
+    """How many citations answer ``k`` has: its distinct markers (each shows in the text and on its card)."""
+    return page.evaluate(
+        "(k) => new Set([...document.querySelectorAll(`#rag-chat .rag-a${k}`)]"
+        ".map(e => e.className.match(/rag-n\\d+/)[0])).size",
+        k,
     )
 
 
@@ -300,7 +322,7 @@ def test_a_marker_of_an_earlier_answer_shows_that_answer_s_source(browser, serve
     # the citation list follows the clicked answer too
     page.wait_for_function(
         "(n) => document.querySelectorAll('#rag-citations label').length === n",
-        arg=page.locator("#rag-chat .rag-a0").count(),
+        arg=_citations_of(page, 0),
         timeout=15_000,
     )
     # a click on the later answer's text (not a marker) brings its first answer quote back
@@ -309,7 +331,7 @@ def test_a_marker_of_an_earlier_answer_shows_that_answer_s_source(browser, serve
     later.click(position={"x": 12, "y": 8})
     page.wait_for_function(
         "(n) => document.querySelectorAll('#rag-citations label').length === n",
-        arg=page.locator("#rag-chat .rag-a1").count(),
+        arg=_citations_of(page, 1),
         timeout=15_000,
     )
     first = page.locator("#rag-chat .rag-a1.rag-n1").first

@@ -116,3 +116,45 @@ def test_upload_ask_delete_and_the_answer_is_refused(browser, server, tmp_path):
     _wait_text(page, "#rag-source", "no article says it")
     page.screenshot(path=str(ARTIFACTS / "ui-articles-deleted.png"), full_page=True)
     page.close()
+
+
+# ------------------------------------------------------------------ issue 23
+KYIV = "date 2025-09-19\nKyiv talks stall\n\nTalks in Kyiv stalled on Friday, officials said."
+
+
+def test_a_row_click_opens_the_article_and_the_list_fits_at_1366(browser, server, tmp_path):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(server.url + "/", timeout=60_000)
+    page.get_by_role("tab", name="Articles").click()
+    _wait_text(page, "#rag-article-list", "000_ae23ea00b4c5bd97")
+    # nothing is open: Delete… cannot be pressed
+    assert page.locator("#rag-article-delete").is_disabled()
+    # every column, "chunks" included, lies inside the table's box
+    cols = page.evaluate(
+        """() => { const t = document.querySelector('#rag-article-list');
+           const box = t.getBoundingClientRect();
+           return [...t.querySelectorAll('th')].map(th => { const r = th.getBoundingClientRect();
+             return [th.innerText.trim(), r.left >= box.left - 1 && r.right <= box.right + 1]; }); }"""
+    )
+    assert [c for c, inside in cols if not inside] == [] and any(c == "chunks" for c, _ in cols), cols
+    # a click on a row opens that article
+    page.locator("#rag-article-list [role=gridcell]").filter(has_text="000_ae23ea00b4c5bd97").first.click()
+    _wait_text(page, "#rag-article-head", "000_ae23ea00b4c5bd97")
+    _wait_text(page, "#rag-article-text", "26 countries are ready to send troops")
+    page.wait_for_function("!document.querySelector('#rag-article-delete').disabled", timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "ui-articles-row-open.png"))
+
+    # an upload empties the picker once done; the per-file results say what happened
+    f = tmp_path / "kyiv-talks.txt"
+    f.write_text(KYIV, encoding="utf-8")
+    page.locator("#rag-upload input[type=file]").set_input_files(str(f))
+    page.wait_for_function(
+        "document.querySelector('#rag-upload').innerText.includes('kyiv-talks.txt')", timeout=15_000
+    )
+    page.locator("#rag-upload-add").click()
+    _wait_text(page, "#rag-upload-summary", "1 of 1 file(s) indexed")
+    page.wait_for_function(
+        "!document.querySelector('#rag-upload').innerText.includes('kyiv-talks.txt')", timeout=15_000
+    )
+    assert "kyiv-talks" in page.locator("#rag-upload-results").inner_text()
+    page.close()

@@ -2,6 +2,7 @@
 
 import concurrent.futures as cf
 import json
+import re
 
 import httpx
 import pytest
@@ -113,7 +114,15 @@ def test_openai_client_non_streaming_and_streaming(server):
     content = resp.choices[0].message.content
     assert "ground" in content and "**Sources**" in content
     extra = resp.model_extra or {}
-    assert extra["citations"] and extra["citations"][0]["quote"] in content.replace("\\", "")
+    assert extra["citations"] and extra["citations"][0]["quote"] in content
+    # plain prose (issue 23): no backslash before punctuation, no HTML, no id; each quote once and
+    # every source card names its headline and date
+    assert "\\" not in content and "<" not in content and "Aug. 18" in content
+    assert not any(c["article_id"] in content for c in extra["citations"])
+    body, _, cards = content.partition("**Sources**")
+    assert all(body.count(c["quote"]) == 1 and c["quote"] not in cards for c in extra["citations"])
+    for c in extra["citations"]:
+        assert f"{c['headline']}, {c['published']}" in cards
     stream = oa.chat.completions.create(
         model="rag",
         messages=[{"role": "user", "content": "How many countries are ready to send troops?"}],
@@ -143,8 +152,8 @@ def test_sse_wire_format(client):
     assert lines[-1] == "data: [DONE]"
     payloads = [json.loads(line[6:]) for line in lines[:-1]]
     assert all(p["object"] == "chat.completion.chunk" for p in payloads)
-    # content is Markdown with the answer escaped (issue 15): "'" is backslash-escaped like all ASCII punctuation
-    assert "don\\'t say" in "".join(p["choices"][0]["delta"].get("content", "") for p in payloads)
+    # plain punctuation stays plain (issue 23; it was backslash-escaped)
+    assert "don't say" in "".join(p["choices"][0]["delta"].get("content", "") for p in payloads)
 
 
 def test_concurrent_clients_all_correct(server):
@@ -230,7 +239,7 @@ def _errors_only(r):
     return body["error"]
 
 
-def test_openai_client_gets_escaped_markdown_and_the_exact_quote(hostile):
+def test_openai_client_gets_content_that_shows_the_article_s_characters_and_the_exact_quote(hostile):
     from openai import OpenAI
 
     from tests.conftest import HOSTILE_TEXT
@@ -245,11 +254,21 @@ def test_openai_client_gets_escaped_markdown_and_the_exact_quote(hostile):
     cites = (resp.model_extra or {})["citations"]
     quote = cites[0]["quote"]
     assert quote == HOSTILE_TEXT[cites[0]["start"] : cites[0]["end"]] and "<script>" in quote
-    # Markdown that shows the characters: no live link, image, emphasis or HTML left in content
-    assert "&lt;script&gt;alert\\(1\\)&lt;\\/script&gt;" in content
-    assert "\\!\\[chart\\]\\(http\\:\\/\\/127\\.0\\.0\\.1\\:9999\\/beacon\\-md\\.png\\)" in content
-    assert "\\[the city portal\\]\\(http\\:" in content and "\\*\\*bold\\*\\* \\_x\\_" in content
-    assert "<img" not in content and "<script" not in content and "](http" not in content
+    # Markdown that shows the characters, raw or rendered: only what would become markup is escaped
+    assert "\\<script>alert(1)\\</script>" in content  # a tag, escaped; its parentheses left alone
+    assert "![chart\\](`http://127.0.0.1:9999/beacon-md.png)`" in content  # no image; the URL as code
+    assert (
+        "[the city portal\\](`http://127.0.0.1:9999/phish)`" in content
+        and "\\*\\*bold\\*\\* \\_x\\_" in content
+    )
+    from markdown_it import MarkdownIt
+
+    gfm = MarkdownIt("gfm-like", {"html": True})
+    gfm.linkify.set({"fuzzy_link": False})  # GFM's autolinks: a scheme or www.
+    rendered = gfm.render(content)
+    assert not re.search(
+        r"<(a|img|script|em|strong|h[1-6])\b", rendered.replace("<strong>Sources</strong>", "")
+    )
 
 
 BAD_TEXT = "caf\\ud800"  # JSON for a lone surrogate
@@ -304,7 +323,7 @@ def test_invalid_utf8_oversized_chunked_and_unknown_routes_use_the_error_shape(c
         ("GET", "/nope"),
     ]:
         r = client.request(method, path)
-        assert r.status_code in (404, 405), (path, r.status_code)
+        assert r.status_code == (404 if "nope" in path else 405), (path, r.status_code)
         assert "detail" not in r.json(), (path, r.text)
         _errors_only(r)
 
@@ -415,3 +434,70 @@ def test_healthz_does_not_queue_behind_answers(seeded):
         finally:
             slow.release.set()
         assert [f.result().status_code for f in busy] == [200] * 8
+
+
+# ------------------------------------------------------------------ issue 23
+def test_a_known_path_with_the_wrong_method_is_a_405_naming_the_right_one(client):
+    for method, path, allowed in [
+        ("GET", "/v1/answer", "POST"),
+        ("GET", "/v1/chat/completions", "POST"),
+        ("GET", "/v1/feedback", "POST"),
+        ("DELETE", "/v1/articles", "GET, POST"),
+        ("POST", "/healthz", "GET"),
+    ]:
+        r = client.request(method, path)
+        assert r.status_code == 405 and r.headers["allow"] == allowed, (path, r.status_code, r.text)
+        assert (
+            _errors_only(r)["type"] == "method_not_allowed"
+            and f"use {allowed}" in r.json()["error"]["message"]
+        )
+
+
+def test_a_question_not_in_english_and_an_empty_range_get_their_own_words(client):
+    body = client.post("/v1/answer", json={"question": "Що сказав Макрон?"}).json()
+    assert body["abstained"] is True and "English only" in body["answer"] and "англійською" in body["answer"]
+    assert "don't say" not in body["answer"]
+    body = client.post(
+        "/v1/answer", json={"question": "What did Trump rule out?", "published_from": "2030-01-01"}
+    ).json()
+    assert body["abstained"] is True and body["answer"].startswith(
+        "No article was published from 2030-01-01 on"
+    )
+    assert "All 3 articles in the collection are outside it: 3 before 2030-01-01" in body["answer"]
+
+
+def test_the_answer_text_names_sources_by_headline_and_date_never_by_id(client):
+    for q in (
+        "What did Trump rule out on Aug. 18?",
+        "Which countries said they would not send troops into Ukraine?",
+    ):
+        body = client.post("/v1/answer", json={"question": q}).json()
+        assert body["citations"] and not re.search(r"\b\d{3}_[0-9a-f]{16}\b", body["answer"]), body["answer"]
+        assert all(c["headline"] for c in body["citations"])  # the JSON keeps the id and adds the headline
+
+
+def test_max_tokens_never_leaves_a_dangling_backslash(hostile):
+    from openai import OpenAI
+
+    app = create_app(load_settings(data_dir=hostile.settings.data_dir), pipeline=hostile, with_ui=False)
+    with ThreadServer(app) as s:
+        oa = OpenAI(base_url=f"{s.url}/v1", api_key="unused", max_retries=0, timeout=30)
+        full = (
+            oa.chat.completions.create(
+                model="rag", messages=[{"role": "user", "content": "What was the budget for the bridge?"}]
+            )
+            .choices[0]
+            .message.content
+        )
+        cuts = []
+        for n in range(1, 60):
+            r = oa.chat.completions.create(
+                model="rag",
+                messages=[{"role": "user", "content": "What was the budget for the bridge?"}],
+                max_tokens=n,
+            )
+            cuts.append(r.choices[0].message.content)
+    assert "\\" in full  # the hostile article's markup is escaped, so there are escapes to cut through
+    for text in cuts:
+        run = len(text) - len(text.rstrip("\\"))
+        assert run % 2 == 0, repr(text[-20:])

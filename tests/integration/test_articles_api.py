@@ -184,6 +184,9 @@ GOOD = {"id": "good-one", "date": "2025-09-12", "text": "A fine article about th
         ("POST", "/v1/articles", {"json": {"articles": [{**GOOD, "text": 42}]}}, 422, "text"),
         ("POST", "/v1/articles", {"json": {"articles": [{**GOOD, "extra": 1}]}}, 422, "extra"),
         ("POST", "/v1/articles", {"json": [GOOD]}, 422, "articles"),
+        ("POST", "/v1/articles", {"json": {**GOOD, "extra": 1}}, 422, "extra"),
+        ("POST", "/v1/articles", {"json": {"id": "good-one", "date": "2025-09-12"}}, 422, "text"),
+        ("POST", "/v1/articles", {"json": {**GOOD, "date": "12/09/2025"}}, 400, "YYYY-MM-DD"),
         ("POST", "/v1/articles", {"content": b'{"articles": [{"id": "g", "date": "2025-09-12", "text": "\\ud800"}]}', "ctype": "application/json"}, 422, "lone surrogate"),
         ("POST", "/v1/articles", {"content": b"{not json", "ctype": "application/json"}, 422, "not valid JSON"),
         ("POST", "/v1/articles", {"content": b'{"articles": "\xff"}', "ctype": "application/json"}, 400, "not UTF-8"),
@@ -378,3 +381,35 @@ def test_post_and_delete_through_a_real_rag_serve_while_clients_ask(tmp_path, se
     assert len(record) > 20 and not bad, (bad[:3], (tmp_path / "serve.log").read_text()[-3000:])
     after = [c for t, _, q, c in record if t > deleted and q == new_q]
     assert after and all("velmar" not in c for c in after), "cited after its DELETE returned"
+
+
+# ------------------------------------------------------------------ issue 23
+def test_one_article_object_is_accepted_as_one_article(client):
+    r = client.post(
+        "/v1/articles",
+        json={"id": "tarsk-rail", "date": "2025-09-14", "headline": "Tarsk railway reopens",
+              "text": "The Tarsk railway reopened on Sunday after 14 months of repairs, the operator said."},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [(a["article_id"], a["status"], a["headline"]) for a in body["articles"]] == [
+        ("tarsk-rail", "added", "Tarsk railway reopens")
+    ]
+    ans = _ask(client, "When did the Tarsk railway reopen?")
+    assert not ans["abstained"] and ans["citations"][0]["article_id"] == "tarsk-rail"
+    assert client.delete("/v1/articles/tarsk-rail").status_code == 200
+
+
+def test_count_published_counts_committed_articles_in_the_archive_by_date(pipe):
+    from datetime import date
+
+    from rag.types import DateRange
+
+    store = pipe.store
+    total = store.counts()[0]
+    assert store.count_published(DateRange()) == total >= 3
+    assert store.count_published(DateRange(date(2025, 9, 4), date(2025, 9, 4))) == 2  # two seeds that day
+    assert store.count_published(DateRange(date(2025, 9, 5), date(2025, 9, 5))) == 1
+    assert store.count_published(DateRange(date(2030, 1, 1), None)) == 0
+    assert store.count_published(DateRange(None, date(2025, 9, 3))) == 0
+    assert store.count_published(DateRange(date(2025, 9, 4), date(2025, 9, 5))) == 3

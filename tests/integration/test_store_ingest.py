@@ -81,7 +81,8 @@ def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_pat
     fake_pipeline.corpus.sync(force=True)
     assert fake_pipeline.corpus.article("a2") is None
     assert store.lexical.num_docs() == 2  # the stray sentence is in the lexical index ...
-    ans = fake_pipeline.ask("What about Macron and tariffs?")
+    q = "What do the articles say about Macron and tariffs?"  # standalone: "What about ...?" gets an ask-back
+    ans = fake_pipeline.ask(q)
     assert all(c.article_id != "a2" for c in ans.citations)  # ... and never quoted
     found = diagnose(store)
     assert found.journal == 1 and found.stray_passages == [f"{vid}:0"] and found.lexical
@@ -89,7 +90,7 @@ def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_pat
     r = fake_pipeline.ingest([src])
     assert r.added == ("a2",)
     assert consistent(store) == (2, 2)
-    assert fake_pipeline.ask("What about Macron and tariffs?").citations[0].article_id == "a2"
+    assert fake_pipeline.ask(q).citations[0].article_id == "a2"
 
 
 def test_date_filter_and_delete(fake_pipeline, tmp_path):

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from rag.errors import BadQuestionError
-from rag.types import TOP_K_MAX, Article, Chunk, Citation, DateRange, Query, check_top_k
+from rag.types import TOP_K_MAX, Answer, Article, Chunk, Citation, DateRange, Query, check_top_k
 
 
 @pytest.mark.parametrize(
@@ -74,5 +74,18 @@ def test_chunk_id_is_from_content_and_citation_json_shape():
         "end": 18,
         "role": "answer",
         "headline": "",
+        "outlet": "",
     }
+    assert Citation.from_json(cit.to_json()) == cit
     assert a.published_int == 20250904
+
+
+def test_an_answer_reads_back_from_its_json():
+    from rag.types import AnswerSpan
+
+    cit = Citation("a1", dt.date(2025, 9, 4), "Q.", 0, 2, "context", "Head", "AP")
+    ans = Answer(
+        "q?", "Q. [1]", False, (cit,), confidence=0.5, unverified=("x",), llm_error="e",
+        answer_span=AnswerSpan("a1", 0, 1, "Q"), rewritten_question="Q?",
+    )  # fmt: skip
+    assert Answer.from_json(ans.to_json()) == ans

@@ -2,6 +2,7 @@
 generative answer's conflicting reports (``with_conflicts``); hand-made candidates, no store."""
 
 import datetime as dt
+from dataclasses import replace
 
 from rag.answer.candidate import Candidate
 from rag.answer.compose import Sources, answer_text, pick_answer, report_role
@@ -74,10 +75,31 @@ def test_answer_text_labels_a_conflicting_report():
             cit("other", "Same thing.", "corroboration"),
         ]
     )
+    # sources are named by date until their headline is known, never by id (issue 23)
     assert text == (
-        f"{RULED_OUT} [1]\nReports differ. A conflicting report (planted, 2025-09-05): {NOT_RULED_OUT} [2]"
-        "\nAlso reported in other (2025-09-05) [3]."
+        f"{RULED_OUT} [1]\nReports differ. A conflicting report (2025-09-05): {NOT_RULED_OUT} [2]"
+        "\nAlso reported in an article of 2025-09-05 [3]."
     )
+
+
+def test_answer_text_names_other_sources_by_headline_and_date():
+    long = "U.S. President Donald Trump spoke by phone with President Volodymyr Zelensky and European leaders"
+    cites = [
+        replace(cit("seed", RULED_OUT, "answer"), headline="Seed headline"),
+        replace(cit("planted", NOT_RULED_OUT, "other_report"), headline=long),
+        replace(cit("other", "Same thing.", "corroboration"), headline="Kyiv talks stall"),
+    ]
+    text = answer_text(cites)
+    assert (
+        "Another report “U.S. President Donald Trump spoke by phone with President…” (2025-09-05): " in text
+    )
+    assert text.endswith("Also reported in “Kyiv talks stall” (2025-09-05) [3].")
+    assert "planted" not in text and "other (" not in text
+
+
+def test_answer_text_writes_a_digest_as_one_line_per_quote():
+    cites = [cit("a", "Leaders met.", "digest"), cit("b", "Troops were offered.", "digest")]
+    assert answer_text(cites) == "- Leaders met. [1]\n- Troops were offered. [2]"
 
 
 def test_generative_answer_keeps_the_conflicting_report_beside_it():
@@ -90,9 +112,7 @@ def test_generative_answer_keeps_the_conflicting_report_beside_it():
     )
     out = with_conflicts(model, extractive)
     assert [c.role for c in out.citations] == ["answer", "conflicting_report"]
-    assert out.answer.endswith(
-        f"Reports differ. A conflicting report (planted, 2025-09-05): {NOT_RULED_OUT} [2]"
-    )
+    assert out.answer.endswith(f"Reports differ. A conflicting report (2025-09-05): {NOT_RULED_OUT} [2]")
     # the model leaned on the conflicting report: it is relabelled and the seed's quote added
     model = Answer(Q, "He did not [1]", False, (cit("planted", NOT_RULED_OUT, "answer"),), mode="generative")
     out = with_conflicts(model, extractive)

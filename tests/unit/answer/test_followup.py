@@ -5,6 +5,9 @@ import pytest
 from rag.answer.followup import (
     RuleRewriter,
     answer_phrase,
+    candidates,
+    choose,
+    clarification,
     keeps_names,
     leans_on_history,
     names,
@@ -12,7 +15,7 @@ from rag.answer.followup import (
     rule_rewrite,
 )
 from rag.answer.rewrite_llm import LLMRewriter, accept_llm_rewrite
-from rag.types import Turn
+from rag.types import Answer, Turn
 
 AIR = "At that time, Trump said the U.S. could provide air support but ruled out deploying American ground forces."
 RULE_OUT = Turn("What did Trump rule out on Aug. 18?", f"{AIR} [1]", (AIR,))
@@ -75,7 +78,8 @@ def test_the_issue_conversation_is_rewritten_from_the_answer_quote():
     [
         ("Why?", [RULE_OUT], "Why did Trump rule out deploying American ground forces on Aug. 18?"),
         ("Why did they refuse?", [NATIONS], "Why did Italy, Poland and Romania refuse?"),
-        ("What about Poland?", [MELONI], "What role did Giorgia Meloni say Poland would play?"),
+        # a new subject replaces the old one, and the speaker who spoke for the old one goes (issue 23)
+        ("What about Poland?", [MELONI], "What role would Poland play?"),
         (
             "Who else?",
             [NATIONS],
@@ -177,11 +181,14 @@ def test_he_is_a_person_the_answer_named_not_an_acronym():
     assert rule_rewrite("When did he leave?", [envoy]) == "When did Steve Witkoff leave?"
 
 
-def test_ellipsis_with_a_noun_replaces_the_first_noun():
+def test_ellipsis_with_a_noun_replaces_the_noun_it_is_like():
+    """The summit's source went with the summit: the reading without it comes first, the one with
+    it is still offered."""
     summit = Turn("When will the summit start, according to BFM TV?")
-    assert rule_rewrite("And the press conference?", [summit]) == (
-        "When will the press conference start, according to BFM TV?"
-    )
+    assert candidates("And the press conference?", [summit])[:2] == [
+        "When will the press conference start?",
+        "When will the press conference start, according to BFM TV?",
+    ]
 
 
 def test_answer_phrase_needs_the_question_to_end_on_its_verb():
@@ -189,3 +196,153 @@ def test_answer_phrase_needs_the_question_to_end_on_its_verb():
         answer_phrase("What did Zelensky say about the invitation to Moscow?", ["He was invited to Moscow."])
         is None
     )
+
+
+# ------------------------------------------------------------------ issue 23: shapes, by what they refer to
+def fake_similar(pairs: dict[frozenset[str], float]):
+    """A FAKE embedding similarity: the listed pairs, 0.1 for any other."""
+    return lambda a, b: pairs.get(frozenset((a, b)), 0.1)
+
+
+def test_subject_swap_drops_the_speaker_and_asks_what_the_new_subject_does():
+    macron = Turn("What did Macron say France would do?")
+    similar = fake_similar({frozenset(("Poland", "France")): 0.8, frozenset(("Poland", "Macron")): 0.3})
+    got = candidates("What about Poland?", [macron], similar)
+    assert got[0] == "What would Poland do?"
+    assert "What did Macron say Poland would do?" in got  # the other reading is still offered
+    assert not any("What did Macron say about Poland" in c for c in got)
+
+
+def test_a_new_speaker_replaces_the_speaker():
+    similar = fake_similar({frozenset(("Trump", "Macron")): 0.9})
+    got = candidates("What about Trump?", [Turn("What did Macron say about sanctions?")], similar)
+    assert got[0] == "What did Trump say?" and "What did Trump say about sanctions?" in got
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        ("And the 19th package?", "When did the EU approve its previous sanctions package?", "When did the EU approve the 19th package?"),
+        ("And by video link?", "Who will physically attend the summit?", "Who will attend the summit by video link?"),
+        ("And from the Carpathian Mountains?", "How far is Warsaw from the Baltic Sea?", "How far is Warsaw from the Carpathian Mountains?"),
+        ("And on Aug. 18?", "What did Trump say on August 20?", "What did Trump say on Aug. 18?"),
+        ("And in August?", "What did Macron say in Paris on September 3?", "What did Macron say in August?"),
+        ("And in 2005?", "Who bought the FSO Car Factory in 1995?", "Who bought the FSO Car Factory in 2005?"),
+        ("And from Britain?", "Which political geographer from Germany supported imperialism?", "Which political geographer from Britain supported imperialism?"),
+        ("And the Danish one?", "Which Finnish leader will attend the summit in Paris?", "Which Danish leader will attend the summit?"),
+        ("And the Polish one?", "Who is the Italian prime minister?", "Who is the Polish prime minister?"),
+        ("How many are occupied by elected MSPs?", "How many seats are there in the debating chamber?", "How many seats are occupied by elected MSPs?"),
+        ("On which country?", "What tariff did the Trump administration impose over Russian oil purchases?", "On which country did the Trump administration impose the tariff over Russian oil purchases?"),
+        ("How long did it actually go on?", "How long was the Warsaw Uprising planned to last?", "How long did the Warsaw Uprising actually go on?"),
+        ("How often are they elected?", "How many members does the Warsaw City Council have?", "How often are the members of the Warsaw City Council elected?"),
+        ("What are they known as?", "How many MSPs are elected to represent constituencies?", "What are the MSPs that are elected to represent constituencies known as?"),
+        ("Who announced that?", "When did the EU approve the 19th package?", "Who announced the 19th package?"),
+    ],
+)  # fmt: skip
+def test_follow_up_shapes(question, previous, expected):
+    assert candidates(question, [Turn(previous)])[0] == expected
+
+
+def test_source_swap_asks_the_reported_clause_of_the_new_source():
+    prev = Turn("How many countries did Macron say were ready to send troops?")
+    assert candidates("What about according to Bloomberg?", [prev])[0] == (
+        "How many countries were ready to send troops, according to Bloomberg?"
+    )
+
+
+def test_bare_question_after_a_who_question_is_a_cleft_on_the_answer():
+    prev = Turn("Who defeated Montcalm at Quebec?", "", ("In 1759 James Wolfe defeated Montcalm at Quebec.",))
+    assert (
+        candidates("In which year?", [prev])[0]
+        == "In which year was it that James Wolfe defeated Montcalm at Quebec?"
+    )
+
+
+def test_two_pronouns_of_two_kinds_both_take_their_antecedents():
+    prev = Turn(
+        "Who is the EU diplomat who announced the 19th sanctions package?",
+        "",
+        ("EU diplomat Kaja Kallas announced on Aug. 19 that the 19th package is expected in September.",),
+    )
+    assert candidates("When did she announce it?", [prev])[0] == (
+        "When did Kaja Kallas announce the 19th sanctions package?"
+    )
+
+
+def test_a_possessive_phrase_takes_the_place_of_its_owner():
+    similar = fake_similar({frozenset(("metropolitan area", "Warsaw")): 0.7})
+    got = candidates("And its metropolitan area?", [Turn("What is the population of Warsaw?")], similar)
+    assert got[0] == "What is the population of Warsaw’s metropolitan area?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where was Chopin born?",
+        "Who is Poland's prime minister?",
+        "Which nations said they would not send troops?",
+    ],
+)
+def test_a_new_standalone_question_is_left_alone(question):
+    assert candidates(question, [RULE_OUT]) == [question]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who published its blueprint for devolution in 1995?",  # the wh-subject owns "its"
+        "What did Saudi Arabia try to repress to compensate for its loss of stature?",
+        "How long does it take to know the outcome of a division?",  # expletive "it"
+        "What aspects of life does Islamism seek to integrate itself into?",  # a reflexive
+        "Who is able to legislate on issues that are reserved to Westminster?",  # a relative "that"
+        "How much success did this expedition with Braddock find?",  # a determiner
+        "How much can the SP alter income tax in Scotland?",
+        "Poland?",  # a bare topic: answered as asked
+    ],
+)
+def test_standalone_questions_with_pronouns_get_no_ask_back(question):
+    assert clarification(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "needle"),
+    [
+        ("What did he offer instead?", "Who is “he”?"),
+        ("When will it be decided?", "What does “it” refer to?"),
+        ("What did they say?", "Who or what are “they”?"),
+        ("Why?", "“Why?” about what?"),
+        ("What about Poland?", "continues an earlier question"),
+        ("What did Macron offer instead?", "instead of what"),
+    ],
+)
+def test_a_follow_up_with_nothing_to_follow_is_asked_back_naming_its_word(question, needle):
+    msg = clarification(question)
+    assert msg is not None and needle in msg and ("no earlier" in msg or "there is none" in msg)
+    if "“he”" in needle:
+        assert "What did [name] offer instead?" in msg
+
+
+def test_choose_keeps_the_likely_reading_unless_another_is_clearly_surer():
+    def a(conf, abstained=False):
+        return Answer("q", "x", abstained, confidence=conf)
+
+    assert choose([a(0.6), a(0.65)]) == 0
+    assert choose([a(0.4), a(0.7)]) == 1
+    assert choose([a(0.0, True), a(0.3), a(0.35)]) == 1
+    assert choose([a(0.0, True), a(0.0, True)]) == 0
+
+
+def test_every_candidate_keeps_the_follow_ups_names_and_numbers():
+    for q in ["What about Italy?", "And in 2005?", "What did he say about NATO?"]:
+        for h in (RULE_OUT, NATIONS, MELONI):
+            assert all(keeps_names(q, c) for c in candidates(q, [h])), (q, h.question)
+
+
+def test_rule_rewriter_gives_candidates_and_the_llm_rewrite_alone_when_accepted():
+    assert (
+        RuleRewriter()
+        .candidates("What did he offer instead?", [RULE_OUT])[0]
+        .startswith("What did Trump offer instead of")
+    )
+    llm = FakeLLM("What did Trump offer instead of ground troops on Aug. 18?")
+    assert LLMRewriter(llm).candidates("What did he offer instead?", [RULE_OUT]) == [llm.reply]

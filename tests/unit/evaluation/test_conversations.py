@@ -44,3 +44,14 @@ def test_followup_correct_counts_only_later_turns():
     ]  # fmt: skip
     assert summarize(recs)["followup_correct"] == 0.5
     assert "followup_correct" not in summarize(recs[3:])
+
+
+def test_followup_right_sentence_and_the_heldout_share():
+    recs = [
+        {"answerable": True, "correct": True, "right_sentence": rs, "abstained": False, "citation_verbatim": [],
+         "citation_precise": [], "hit_at_k": 1.0, "rr": 1.0, "latency_ms": 1.0, "turn": t, "split": sp}
+        for rs, t, sp in ((False, 1, ""), (True, 2, ""), (False, 2, "heldout"), (True, 3, "heldout"))
+    ]  # fmt: skip
+    s = summarize(recs)
+    assert s["followup_right_sentence"] == pytest.approx(2 / 3)
+    assert s["followup_right_sentence_heldout"] == 0.5

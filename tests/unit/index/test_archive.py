@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.index.archive import Archive
-from rag.types import Article
+from rag.types import Article, DateRange
 
 A = Article("a", dt.date(2025, 9, 1), "Trump ruled out ground troops on Monday. He offered air support.")
 B = Article("b", dt.date(2025, 9, 5), "Macron hosted the summit in Paris on Thursday.")
@@ -40,6 +40,25 @@ def test_a_commit_is_read_back_by_version_and_by_id(tmp_path):
     assert [i.article_id for i in archive.list_articles()] == ["a", "b"]  # by date, then id
     assert archive.digests() == {"a": A.digest, "b": B.digest}
     assert [r.info.article_id for r in archive.iter_rows(batch=1)] == ["a", "b"]
+
+
+def test_count_published_counts_committed_articles_within_inclusive_dates(tmp_path):
+    archive = Archive(tmp_path)
+    write(archive, A, B)
+    day = dt.date
+    assert archive.count_published(DateRange()) == 2
+    assert archive.count_published(DateRange(day(2025, 9, 1), day(2025, 9, 1))) == 1
+    assert archive.count_published(DateRange(day(2025, 9, 2), day(2025, 9, 4))) == 0
+    assert archive.count_published(DateRange(None, day(2025, 9, 5))) == 2
+    assert archive.count_published(DateRange(day(2025, 9, 5), None)) == 1
+    archive.begin(["c"])  # journalled, never committed: not counted
+    assert archive.count_published(DateRange()) == 2
+    db, sql = archive._db(), []
+    db.set_trace_callback(sql.append)
+    archive.count_published(DateRange(day(2025, 9, 1), None))
+    db.set_trace_callback(None)
+    plan = db.execute(f"EXPLAIN QUERY PLAN {sql[-1]}").fetchall()
+    assert "COVERING INDEX articles_by_date" in str(plan)  # the date index alone: no text is read
 
 
 def test_every_write_is_a_new_version_and_versions_are_never_reused(tmp_path):

@@ -5,9 +5,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from rag.protocols import StoredArticle
 from rag.retrieval.corpus import Corpus
 from rag.text import chunk_article
-from rag.types import Article, DateRange, StoredArticle
+from rag.types import Article, DateRange
 from tests.fakes import FakeArticleStore
 
 A = Article(

@@ -23,7 +23,8 @@ def test_marker_carries_answer_number_offsets_and_the_escaped_quote():
     md = chat_markdown(ANS, 3)
     assert f'class="rag-cite rag-a3 rag-n1 rag-s{A} rag-e{B}"' in md
     assert 'title="[1] He said &quot;&lt;img src=x onerror=alert(1)&gt;&quot; &amp; left."' in md
-    assert "<img" not in md and ">\\[1\\]</span>" in md
+    assert "\\<img" in md and ">[1]</span>" in md  # the article's tag escaped, shown as text
+    assert md.count('class="rag-cite rag-a3 rag-n1 ') == 2  # in the answer and on its source card
     assert answer_of_message(md) == 3 and answer_of_message({"text": md}) == 3
     assert answer_of_message("plain") is None
 
