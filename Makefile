@@ -11,7 +11,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export RAGAS_DO_NOT_TRACK := true
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup setup-llm run serve test test-fast lint typecheck eval bench soak clean
+.PHONY: setup setup-llm run serve test test-fast lint typecheck eval bench bench-archive soak clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ eval: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# the archive at scale: 1k, 10k and 11k synthetic articles (add 100000 with SIZES=...; hours on 2 cores,
+# resumable: rerun after an interruption); writes bench/archive.{json,md} and bench/archive-growth.svg
+SIZES ?= 1000,10000,11000
+bench-archive: setup
+	$(BIN)/python -m bench.archive --sizes $(SIZES)
 
 soak: setup
 	$(BIN)/python -m bench.soak --clients 32

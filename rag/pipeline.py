@@ -5,16 +5,12 @@ question -> validate -> hybrid retrieval -> answerer -> citation verifier -> Ans
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-
-import numpy as np
 
 from rag.answer.digest import Digester, is_broad, topic_of
 from rag.answer.fitted import FittedAnswerer
@@ -25,18 +21,17 @@ from rag.answer.span import answer_span
 from rag.answer.verifier import Verifier
 from rag.answer.verify import CitationVerifier
 from rag.config import Settings
-from rag.errors import BadQuestionError, ConfigError, NotFoundError, StoreUnavailableError
+from rag.errors import BadQuestionError, ConfigError, StoreUnavailableError
 from rag.index.embed import make_embedder
-from rag.index.embed_child import background_factory
-from rag.index.ingest import Indexer
 from rag.index.lock import WriterLock
-from rag.index.repair import needs_rebuild
-from rag.index.store import ChromaStore
+from rag.index.store import ArchiveStore
 from rag.protocols import Answerer, Embedder, QuestionRewriter, Retriever
 from rag.retrieval.corpus import Corpus
 from rag.retrieval.hybrid import HybridRetriever
+from rag.text import chunk_article
 from rag.text.tokens import warm_up as warm_stemmer
 from rag.types import Answer, Article, ArticleInfo, Chunk, DateRange, IngestReport, Query, Turn, check_top_k
+from rag.writes import ArticleWriter
 
 log = logging.getLogger(__name__)
 DIGEST_TOP_K = 40  # chunks a digest draws on
@@ -45,14 +40,14 @@ DIGEST_TOP_K = 40  # chunks a digest draws on
 @dataclass
 class Pipeline:
     settings: Settings
-    store: ChromaStore
+    store: ArchiveStore
     embedder: Embedder
     corpus: Corpus
     retriever: Retriever
     answerer: Answerer
     verifier: CitationVerifier
     rewriter: QuestionRewriter = field(default_factory=RuleRewriter)
-    writer_lock: WriterLock | None = None  # embedded index: one writer at a time (rag.index.lock)
+    writer_lock: WriterLock | None = None  # one writer at a time (rag.index.lock; rag.writes)
     write_wait: float = 0.0  # seconds a write waits for another process's write before IndexBusyError
     answer_verifier: Verifier | None = None  # the cross-encoder the answerer reads candidates with
     digester: Digester | None = None  # extractive digests for broad questions ("Summarize ...")
@@ -143,7 +138,8 @@ class Pipeline:
         t1 = time.perf_counter()
         answer = (digester.digest if digester else self.answerer.answer)(q, hits, found.vector)
         t2 = time.perf_counter()
-        answer = label_sources(self.verifier.verify(answer), self.corpus.articles, self.corpus.article)
+        verified = self.verifier.verify(answer)
+        answer = label_sources(verified, self._infos(verified), self.corpus.article)
         answer = replace(answer, answer_span=answer_span(answer))
         t3 = time.perf_counter()
         timings = dict(found.timings_ms)
@@ -155,10 +151,20 @@ class Pipeline:
         )
         return replace(answer, timings_ms=timings, retrieved=tuple(h.chunk.chunk_id for h in hits))
 
+    def _infos(self, answer: Answer) -> dict[str, ArticleInfo]:
+        """What the store lists about each cited article (read on demand, not a whole listing)."""
+        found = {a: self.corpus.info(a) for a in {c.article_id for c in answer.citations}}
+        return {a: info for a, info in found.items() if info is not None}
+
+    @property
+    def writes(self) -> ArticleWriter:
+        """The write side (``rag.writes``), holding this pipeline's writer lock."""
+        return ArticleWriter(self.store, self.embedder, self.corpus, self.writer_lock, self.write_wait)
+
     def ingest(self, paths: list[Path], progress: bool = False, rebuild: bool = False) -> IngestReport:
         """Index files. ``rebuild`` drops the index first. An index built by another embedder,
         chunker or layout is rebuilt with this setup, its stored articles carried over."""
-        return self._index(paths, [], progress=progress, rebuild=rebuild)
+        return self.writes.ingest(paths, progress=progress, rebuild=rebuild)
 
     def add_articles(
         self, articles: Sequence[Article], on_article: Callable[[str, str], None] | None = None
@@ -166,75 +172,13 @@ class Pipeline:
         """Index already parsed articles exactly as ``rag ingest`` indexes files: a new id is
         added, a changed one replaced, an unchanged one skipped; a repeated id in ``articles`` is
         a failure naming it. All in one commit: a kill -9 mid-way leaves none or all of them."""
-        return self._index([], articles, on_article=on_article)
+        return self.writes.add_articles(articles, on_article=on_article)
 
     def delete(self, article_ids: Sequence[str], missing_ok: bool = True) -> list[str]:
         """Delete articles (text and chunks); returns the ids that existed. Readers stop citing
         them at their next sync. ``missing_ok=False``: an unknown id is a NotFoundError naming
         it, and nothing is deleted."""
-        with self._writing():
-            return self._delete(article_ids, missing_ok)
-
-    def _delete(self, article_ids: Sequence[str], missing_ok: bool) -> list[str]:
-        if not missing_ok:
-            known = self.store.get_articles(article_ids)
-            unknown = sorted({a for a in article_ids if a not in known})
-            if unknown:
-                raise NotFoundError(
-                    f"no article {', '.join(map(repr, unknown))} in {self.location}: nothing deleted "
-                    "(an id is its file's name without .txt; GET /v1/articles lists them)"
-                )
-        deleted = self.store.delete(article_ids)
-        if deleted:
-            self.corpus.sync(force=True)
-        return deleted
-
-    def _index(
-        self,
-        paths: list[Path],
-        articles: Sequence[Article],
-        progress: bool = False,
-        rebuild: bool = False,
-        on_article: Callable[[str, str], None] | None = None,
-    ) -> IngestReport:
-        with self._writing():
-            return self._index_locked(paths, articles, progress, rebuild, on_article)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the writer lock (embedded index) for a write, writing from an instance that has
-        read every earlier write (another process's included); a Chroma server needs neither."""
-        if self.writer_lock is None:
-            yield
-            return
-        with self.writer_lock.hold(self.write_wait):
-            self.store.refresh()
-            yield
-
-    def _index_locked(
-        self,
-        paths: list[Path],
-        articles: Sequence[Article],
-        progress: bool,
-        rebuild: bool,
-        on_article: Callable[[str, str], None] | None,
-    ) -> IngestReport:
-        carry = []
-        # an index from another setup, or one a failed write damaged (checked on `rag ingest`):
-        # re-index it with its stored articles carried over
-        if not rebuild and (
-            self.store.format_mismatch() or (paths and needs_rebuild(self.store, self.location))
-        ):
-            carry = [art for _, art in self.store.iter_articles()]
-            rebuild = True
-        if rebuild:
-            self.store.reset()
-        background = background_factory(self.embedder)
-        report = Indexer(self.store, self.embedder, background=background).ingest(
-            paths, progress, on_article, carry, articles, one_commit=not paths and not carry
-        )
-        self.corpus.sync(force=True)
-        return report
+        return self.writes.delete(article_ids, missing_ok)
 
     def format_mismatch(self) -> str:
         """How the index differs from this setup (embedder, chunker, layout); empty when it doesn't."""
@@ -252,14 +196,15 @@ class Pipeline:
         return self.store.counts()
 
     def committed(self) -> dict[str, Article]:
-        """Every committed article, freshly synced (the evaluation scores against these)."""
+        """Every committed article (the evaluation scores against these): reads the whole archive."""
         self.corpus.sync(force=True)
-        found = {a: self.corpus.article(a) for a in self.corpus.articles}
-        return {a: art for a, art in found.items() if art is not None}
+        return {info.article_id: art for info, art in self.store.iter_articles()}
 
     def chunks(self) -> Mapping[str, Chunk]:
-        """Every committed chunk by id, as of the last sync (read-only)."""
-        return MappingProxyType(self.corpus.chunks)
+        """Every committed chunk by id (read-only), for evaluation: chunks the whole archive."""
+        return MappingProxyType(
+            {c.chunk_id: c for art in self.committed().values() for c in chunk_article(art)}
+        )
 
     def chunk_span(self, chunk_id: str) -> tuple[str, int, int] | None:
         """(article id, start, end) of a committed chunk."""
@@ -271,8 +216,7 @@ class Pipeline:
         query answers; StoreUnavailableError naming the index and the fix if not."""
         try:
             self.corpus.sync()
-            vector = np.full(self.embedder.dim, 1.0, dtype=np.float32)
-            self.corpus.dense(vector, 1, DateRange(dt.date(1, 1, 1), None))
+            self.store.probe(self.embedder.dim)
         except StoreUnavailableError:
             raise
         except Exception as e:
@@ -282,7 +226,7 @@ class Pipeline:
             ) from e
 
     def is_empty(self) -> bool:
-        return not self.committed()
+        return not self.store.counts()[0]
 
     def describe(self) -> dict[str, object]:
         """What answers depend on besides the prompts and packages (the eval fingerprint's core)."""
@@ -294,8 +238,10 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load the model, the stemmer and the corpus view now rather than on the first question
-        (several first questions at once must not race to load them)."""
+        (several first questions at once must not race to load them). First, what an interrupted
+        write left is undone, unless another process is writing: a start repairs as an ingest would."""
         warm_stemmer()
+        self.writes.replay_journal()
         self.corpus.sync(force=True)
         self.embedder.embed_query("warm up")
         if self.answer_verifier is not None:
@@ -305,20 +251,16 @@ class Pipeline:
 def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
     """Assemble the default (extractive, hybrid) pipeline from settings."""
     emb = embedder or make_embedder(settings.embedder, settings.model_dir, settings.embed_batch_size)
-    if settings.chroma_url:
-        store = ChromaStore(
-            url=settings.chroma_url,
-            name=settings.collection,
-            embedder_name=emb.name,
-            timeout=settings.chroma_timeout,
-        )
-        cache_dir = None
-    else:
-        store = ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb.name)
-        cache_dir = settings.data_dir / "side"
+    store = ArchiveStore(
+        settings.data_dir,
+        url=settings.chroma_url,
+        name=settings.collection,
+        embedder_name=emb.name,
+        timeout=settings.chroma_timeout,
+    )
     if settings.max_quotes < 1:
         raise ConfigError(f"RAG_MAX_QUOTES must be >= 1, got {settings.max_quotes}")
-    corpus = Corpus(store, cache_dir=cache_dir)
+    corpus = Corpus(store)
     retriever = HybridRetriever(corpus, emb)
     extractive = FittedAnswerer.packaged(corpus, settings.max_quotes, settings.max_false_refusal)
     answerer: Answerer = extractive
@@ -338,7 +280,7 @@ def build_pipeline(settings: Settings, embedder: Embedder | None = None) -> Pipe
         )
         rewriter = LLMRewriter(llm, similar)
     verifier = CitationVerifier(corpus.article)
-    lock = WriterLock(settings.data_dir) if not settings.chroma_url else None
+    lock = WriterLock(settings.data_dir)  # the archive and lexical index are local in both modes
     return Pipeline(
         settings, store, emb, corpus, retriever, answerer, verifier, rewriter, writer_lock=lock,
         answer_verifier=extractive.verifier, digester=Digester(corpus, extractive.missing_names),

@@ -3,7 +3,7 @@
 Index, retrieval, answering and serving meet only through these, so a fake, a dense-only
 retriever, a generative answerer or another store swaps in without the caller changing, and
 no caller reaches through one step into another's attributes. Implementations:
-``Embedder`` (``rag.index.embed``), ``ArticleStore`` (``rag.index.store.ChromaStore``),
+``Embedder`` (``rag.index.embed``), ``ArticleStore`` (``rag.index.store.ArchiveStore``),
 ``Retriever`` (``rag.retrieval.hybrid``), ``Answerer`` (``rag.answer``), ``AnswerService``
 (``rag.serve.service.Service``, what the API and the chat call).
 """
@@ -12,11 +12,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from rag.types import Answer, Article, ArticleInfo, DateRange, Hit, IngestReport, Query, Retrieval, Turn
+from rag.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    DateRange,
+    Hit,
+    IngestReport,
+    Query,
+    Retrieval,
+    Turn,
+)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A committed version of an article, as the store returns it: ``vid`` names it in the
+    derived indexes (a new one for every write, never reused), ``info`` is what lists show,
+    ``article`` its text."""
+
+    vid: int
+    info: ArticleInfo
+    article: Article
 
 
 class Embedder(Protocol):
@@ -39,10 +61,13 @@ class BackgroundEmbedder(Protocol):
 
 
 class ArticleStore(Protocol):
-    """Committed articles and chunk vectors (the readers' side of the store, and deletion)."""
+    """Committed articles and what is derived from them: the readers' side of the store (rows
+    read on demand, BM25 and passage hits naming article versions), and deletion."""
 
     @property
     def location(self) -> str: ...
+
+    def check(self) -> None: ...
 
     def generation(self) -> str: ...
 
@@ -58,11 +83,27 @@ class ArticleStore(Protocol):
 
     def count_published(self, date_range: DateRange) -> int: ...
 
-    def dense(
-        self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
-    ) -> list[tuple[str, float]]: ...
+    def rows_by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]: ...
 
-    def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]: ...
+
+    def committed_vids(self, vids: Sequence[int]) -> set[int]: ...
+
+    def sentence_vectors(self, vid: int) -> np.ndarray | None: ...
+
+    def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]: ...
+
+    def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]: ...
+
+    def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]: ...
+
+    def doc_freq(self, token: str) -> int: ...
+
+    def num_chunks(self) -> int: ...
+
+    def terms(self, prefix: str, limit: int | None = None) -> list[tuple[str, int]]: ...
+
+    def probe(self, dim: int) -> None: ...
 
     def format_mismatch(self) -> str: ...
 

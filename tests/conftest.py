@@ -101,3 +101,34 @@ def hostile(tmp_path_factory, minilm):
     report = pipe.ingest([root / "src"])
     assert not report.failed
     return pipe
+
+
+def consistent_counts(store) -> tuple[int, int]:
+    """(articles, chunks) of an index, after checking that its lexical index and passage vectors
+    hold exactly what the archive commits (nothing stray, nothing missing, no journal left)."""
+    from rag.index.repair import diagnose
+
+    found = diagnose(store)
+    assert found.ok, found.describe()
+    return store.counts()
+
+
+def index_state(data: Path):
+    """What a clean index is: committed articles (digest, chunk count), every passage vector's id
+    and the sentence count of the lexical index, each matching the committed archive."""
+    from rag.config import load_settings
+    from rag.index.client import forget_embedded
+    from rag.index.embed import embedder_name
+    from rag.index.store import ArchiveStore
+
+    forget_embedded(data)
+    store = ArchiveStore(data, embedder_name=embedder_name(load_settings().embedder))
+    counts = consistent_counts(store)
+    infos = {a.article_id: (a.digest, a.chunks) for a in store.list_articles()}
+    passages = sorted(
+        (row.info.article_id, pid.split(":")[1])
+        for pid, vid in store.vectors.rows()
+        for row in store.rows_by_vid([vid]).values()
+    )
+    forget_embedded(data)  # the next reader in this process opens the folder afresh
+    return counts, infos, passages

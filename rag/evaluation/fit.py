@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "name": args.data.name,
             "source": "SQuAD 2.0 dev (CC BY-SA 4.0), titles "
             + ", ".join(sorted({q.title for q in questions})),
-            "articles": len(pipe.corpus.articles),
+            "articles": pipe.counts()[0],
             "questions": len(questions),
             "answerable": sum(q.answerable for q in questions),
         }
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
         spipe = build_pipeline(settings)
         spipe.corpus.sync(force=True)
-        if not spipe.corpus.articles:
+        if not spipe.counts()[0]:
             spipe.ingest([settings.seeds_dir])
         spipe.warm_up()
         lq = load_questions(PROJECT_ROOT / "eval" / "questions.jsonl")

@@ -129,6 +129,7 @@ def score_records(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     abst = sum(1 for r in una if r["abstained"])
     lat = [r["latency_ms"] for r in records]
     verbatim = [v for r in records for v in r.get("verbatim", [])]
+    cited = [r for r in ans if "cited" in r]
     return {
         "questions": len(records),
         "answerable": len(ans),
@@ -141,9 +142,19 @@ def score_records(records: Sequence[dict[str, Any]]) -> dict[str, float]:
             roc_auc([r["confidence"] for r in records], [r["answerable"] for r in records]), 4
         ),
         "citation_verbatim": round(mean([1.0 if v else 0.0 for v in verbatim]), 4) if verbatim else 1.0,
+        # answerable questions whose citations include the gold article (its paragraph, or its
+        # title's article in the by-title form)
+        "gold_article_cited": round(mean([1.0 if gold_cited(r) else 0.0 for r in cited]), 4)
+        if cited
+        else 0.0,
         "latency_p50_ms": round(percentile(lat, 50), 2),
         "latency_p95_ms": round(percentile(lat, 95), 2),
     }
+
+
+def gold_cited(record: dict[str, Any]) -> bool:
+    """Does an answer cite the article a question was written from (paragraph or title form)?"""
+    return bool({record.get("gold_article"), record.get("gold_title")} & set(record.get("cited", [])))
 
 
 def by_title(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -176,7 +187,7 @@ def open_pipeline(
     pipe = build_pipeline(s)
     pipe.corpus.sync(force=True)
     n_files = sum(1 for p in arts.iterdir() if p.is_file())
-    if len(pipe.corpus.articles) != n_files:
+    if pipe.counts()[0] != n_files:
         report = pipe.ingest([arts], progress=not quiet, rebuild=True)
         if report.failed:
             raise RagError(f"{len(report.failed)} article files failed to index: {report.failed[:3]}")
@@ -212,6 +223,9 @@ def run(pipe: Any, questions: Sequence[SquadQuestion], progress: bool = False) -
                 "confidence": a.confidence,
                 "latency_ms": a.timings_ms.get("total_ms", 0.0),
                 "verbatim": verbatim,
+                "cited": sorted({c.article_id for c in a.citations}),
+                "gold_article": q.article_id,
+                "gold_title": q.title,
                 "gold": list(q.answers),
                 "span": span_in_quote(a),
             }
@@ -262,6 +276,7 @@ def render_summary(s: dict[str, float]) -> str:
         [
             f"answerable correct (first quote) {s['answerable_correct']:.1%}",
             f"false refusals                   {s['false_refusal']:.1%}",
+            f"gold article cited (answerable)  {s.get('gold_article_cited', 0):.1%}",
             f"unanswerable abstained           {s['unanswerable_abstained']:.1%}",
             f"overall                          {s['overall']:.1%}",
             f"AUC of confidence                {s['confidence_auc']:.3f}",

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.errors import ArticleError
 from rag.index.loader import discover, load_file
-from rag.index.store import ChromaStore
+from rag.index.store import ArchiveStore
 from rag.protocols import BackgroundEmbedder, Embedder
 from rag.text import chunk_article
 from rag.types import Article, Chunk, FileFailure, IngestReport
@@ -34,7 +34,7 @@ class Indexer:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: ArchiveStore,
         embedder: Embedder,
         batch_chunks: int = 2048,
         background: Callable[[], BackgroundEmbedder] | None = None,
@@ -82,7 +82,9 @@ class Indexer:
         sources += [(Path(f"(given) {a.article_id}"), a, False) for a in articles]
         sources += [(Path(f"(stored) {a.article_id}"), a, True) for a in carry_over]
         one_commit = one_commit and len(sources) <= ONE_COMMIT_MAX
-        known = self.store.digests()
+        # a folder: every committed digest; articles sent to a service: only theirs (an archive
+        # of 100,000 articles need not be read for one upload)
+        known = self.store.digests(None if files else [a.article_id for _, a, _ in sources if a is not None])
         added: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -133,8 +135,6 @@ class Indexer:
             if child is not None:
                 child.close()
             bar.close()
-            if added or updated:
-                self.store.bump_generation()
         return IngestReport(tuple(added), tuple(updated), tuple(unchanged), tuple(failed), writer.written)
 
 
@@ -148,7 +148,7 @@ class _BatchWriter:
 
     def __init__(
         self,
-        store: ChromaStore,
+        store: ArchiveStore,
         embedder: Embedder,
         child: BackgroundEmbedder | None,
         on_article: Callable[[str, str], None] | None,

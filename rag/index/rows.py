@@ -7,7 +7,10 @@ filters take numbers only); an article row's metadata becomes an ``ArticleInfo``
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, Chunk, DateRange
@@ -76,3 +79,15 @@ def format_difference(found: dict[str, Any], expected: dict[str, str]) -> str:
     return ", ".join(
         f"{k} {found.get(k)!r} (this setup uses {v!r})" for k, v in expected.items() if found.get(k) != v
     )
+
+
+def passage_vectors(vectors: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Unit-length means of runs of unit vectors: ``[[1, 0], [0, 1]]`` over ``[(0, 2)]`` ->
+    ``[[0.707, 0.707]]``. A run summing to zero keeps a zero vector."""
+    out = (
+        np.stack([vectors[a:b].mean(axis=0) for a, b in ranges])
+        if ranges
+        else np.zeros((0, vectors.shape[1]))
+    )
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)

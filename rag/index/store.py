@@ -1,15 +1,13 @@
-"""Chroma adapter: the only module that touches chromadb.
+"""The index: an archive (``rag.index.archive``, SQLite: texts and float16 sentence vectors,
+the commit marker), a lexical index derived from it (``rag.index.lexical``, tantivy) and passage
+vectors derived from it (``rag.index.chroma``, embedded or a server), none held whole in memory.
 
-Three collections per index: ``<name>_articles`` (one row per article: the full text and
-its content digest), ``<name>_chunks`` (one row per chunk: its vector, with the article id
-and date to filter on; the id hashes the chunk's span and text) and ``<name>_meta`` (a
-generation marker that changes on every write). Readers re-derive chunks from the
-committed article texts, so chunk rows carry no text: writing them is three times faster.
-An article is written chunks-first and its article row last, so the article row is the
-commit marker: a crash between the two leaves chunk rows no committed article produces,
-which readers never look up and the next ingest deletes (``rag.index.repair``).
-Chroma result dicts are turned into domain types here and go no further. Every call to a Chroma
-server, connecting included, has a deadline (``timeout`` s): a late one is a StoreUnavailableError.
+A write journals the articles it touches, adds their new versions' sentences and passages, then
+commits the archive rows in one transaction (readers see the batch whole or not at all), then
+drops the replaced versions and clears the journal; a reader keeps only hits of committed
+versions, so what a kill -9 leaves is never quoted and the next writer removes it. With a Chroma
+server the archive and lexical index stay in ``RAG_DATA_DIR``, which every process sharing the
+server must share. The whole design and its costs: ``docs/capacity.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,296 +22,299 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError
-from rag.index.client import is_timeout, open_collections, server_failure
+from rag.errors import ConfigError, RagError
+from rag.index.archive import Archive, int_date
+from rag.index.chroma import ChromaPassages
 from rag.index.failures import storage_failure
-from rag.index.rows import article_info, article_metadata, chunk_metadata, format_difference, where_dates
-from rag.text import CHUNKER
+from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
+from rag.index.rows import format_difference, passage_vectors
+from rag.protocols import StoredArticle
+from rag.text import CHUNKER, tokenize
+from rag.text.passages import PASSAGES, article_passages
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
-_PAGE = 2000
-LAYOUT = "2"  # 1: chunk rows held text and offsets; 2: readers re-chunk the article texts
+LAYOUT = "3"  # 1-2: a Chroma vector per sentence, texts in Chroma; 3: archive + tantivy + passages
 
 
-class ChromaStore:
-    """Chunks and articles in Chroma: embedded (``data_dir``) or a server (``url``)."""
+class ArchiveStore:
+    """Articles, their sentences' lexical index and their passage vectors (see the module doc)."""
 
     def __init__(
         self,
-        data_dir: Path | None = None,
+        data_dir: Path,
         url: str | None = None,
         name: str = "news",
         embedder_name: str = "all-MiniLM-L6-v2",
         timeout: float = 5.0,
     ) -> None:
-        if (data_dir is None) == (url is None):
-            raise ConfigError("give exactly one of data_dir (embedded Chroma) or url (Chroma server)")
-        if not timeout > 0:
-            raise ConfigError(f"the Chroma timeout must be > 0 seconds (RAG_CHROMA_TIMEOUT), got {timeout}")
-        self.data_dir, self.url, self.timeout = data_dir, url, timeout
-        self.name = name
-        self.embedder_name = embedder_name
-        self._client: Any = None
-        self._chunks: Any = None
-        self._articles: Any = None
-        self._meta: Any = None
-        self._mismatch = ""
-        self._lock = threading.Lock()
+        self.data_dir, self.url, self.name, self.embedder_name = data_dir, url, name, embedder_name
+        self.archive = Archive(data_dir)
+        self.lexical = LexicalIndex(data_dir / FOLDER)
+        self.vectors = ChromaPassages(None if url else data_dir, url, name, timeout)
+        self.token = uuid.uuid4().hex  # this instance's writes, told apart from other processes'
+        self._own: set[int] = set()  # generations this instance committed
+        self._seen = -1
+        self._writer: LexicalWriter | None = None
+        self._checked = False
 
     @property
     def index_format(self) -> dict[str, str]:
-        """What a reader must share with the writer: vectors' embedder, chunking, row layout."""
-        return {"embedder": self.embedder_name, "chunker": CHUNKER, "layout": LAYOUT}
+        """What a reader must share with the writer: embedder, chunking, passages, layout."""
+        fmt = {"embedder": self.embedder_name, "chunker": CHUNKER, "passages": PASSAGES}
+        return {**fmt, "layout": LAYOUT, "lexical": SCHEMA_TAG}
 
     @property
     def location(self) -> str:
-        return self.url or str(self.data_dir)
+        return f"{self.data_dir} + Chroma server {self.url}" if self.url else str(self.data_dir)
 
-    # ------------------------------------------------------------------ connection
-    def _connect(self, check_format: bool = True, fresh: bool = False) -> None:
-        client, chunks, articles, meta = open_collections(
-            self.url, self.data_dir, self.timeout, self.name, self.index_format, fresh
-        )
-        self._mismatch = format_difference(chunks.metadata or {}, self.index_format)
-        if check_format and self._mismatch:
-            raise ConfigError(
-                f"the index at {self.location} was built with {self._mismatch}: run `rag ingest` to "
-                "re-index it (stored articles are re-embedded, nothing is lost), "
-                "or use another RAG_DATA_DIR / RAG_COLLECTION"
-            )
-        self._client, self._chunks, self._articles, self._meta = client, chunks, articles, meta
+    # ------------------------------------------------------------------ format
+    def format_mismatch(self) -> str:
+        """How the stored index differs from this setup ("" if it matches or is new)."""
+        if self.vectors.legacy_collections():
+            return f"layout '2' (this setup uses {LAYOUT!r})"
+        if not self.archive.counts()[0]:
+            return ""
+        return format_difference(self.archive.meta(), self.index_format)
 
-    def refresh(self) -> None:
-        """Embedded: reopen the folder so vectors written by other processes are seen (calls
-        running on the old instance finish on it). A server is always current: nothing to do."""
-        if self.url is None and self._client is not None:
-            with self._lock:
-                self._connect(check_format=False, fresh=True)
-
-    def _cols(self) -> tuple[Any, Any]:
-        if self._chunks is None:
-            with self._lock:
-                if self._chunks is None:
-                    self._connect()
-        return self._chunks, self._articles
-
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a Chroma call, turning connection failures into StoreUnavailableError and a full
-        disk or read-only folder into StoreWriteError."""
-        try:
-            return fn(*args, **kwargs)
-        except Exception as e:
-            failure: Exception | None = (
-                server_failure(e, self.url, self.timeout, what)
-                if self.url
-                else storage_failure(e, self.data_dir)
-            )
-            if failure is None:
-                raise
-            if not is_timeout(e):
-                self._chunks = None  # reconnect next time (a slow server keeps its client)
-            raise failure from e
-
-    # ------------------------------------------------------------------ writes
-    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Write a batch of articles: new chunks in, then the article rows, then stale chunks out.
-
-        The article rows (commit markers) go in one call after every new chunk, and a replaced
-        article's old chunks go only after it, so a crash at any point leaves every article of
-        the batch as it was or fully replaced, never half visible (only orphan chunk rows).
-        """
-        if not items:
+    def check(self) -> None:
+        """Refuse an index of another setup, or a Chroma collection of another archive."""
+        if self._checked:
             return
-        ccol, acol = self._cols()
-        ids: list[str] = []
-        for article, chunks, embeddings in items:
-            if len(chunks) != len(embeddings):
-                raise ValueError(
-                    f"{len(chunks)} chunks but {len(embeddings)} embeddings for {article.article_id}"
-                )
-            ids.extend(c.chunk_id for c in chunks)
-        if len(set(ids)) != len(ids):
-            raise ValueError("duplicate chunk ids in the batch")
-        article_ids = [a.article_id for a, _, _ in items]
-        old = self._call("get", ccol.get, where={"article_id": {"$in": article_ids}}, include=[])
-        stale = sorted(set(old["ids"]) - set(ids))
-        all_chunks = [c for _, chunks, _ in items for c in chunks]
-        vectors = (
-            np.concatenate([np.asarray(e, dtype=np.float32) for _, _, e in items if len(e)]) if ids else None
-        )
-        for i in range(0, len(all_chunks), _PAGE):
-            part = all_chunks[i : i + _PAGE]
-            assert vectors is not None
-            self._call(
-                "upsert",
-                ccol.upsert,
-                ids=[c.chunk_id for c in part],
-                embeddings=vectors[i : i + _PAGE],
-                metadatas=[chunk_metadata(c) for c in part],
+        mismatch = self.format_mismatch()
+        if mismatch:
+            raise ConfigError(
+                f"the index at {self.location} was built with {mismatch}: run `rag ingest` to re-index "
+                "it (stored articles are re-embedded, nothing is lost), or use another RAG_DATA_DIR / "
+                "RAG_COLLECTION"
             )
-        self._call(
-            "upsert",
-            acol.upsert,
-            ids=article_ids,
-            embeddings=[[0.0]] * len(items),
-            documents=[a.text for a, _, _ in items],
-            metadatas=[article_metadata(a, len(chunks)) for a, chunks, _ in items],
-        )
-        self.delete_chunks(stale)  # the old texts' chunks: no committed article uses them now
+        owner = self.vectors.recorded().get("archive")
+        if owner and owner != self.archive.identity():
+            raise ConfigError(
+                f"the Chroma collection {self.name}_passages at {self.vectors.location} belongs to "
+                f"another archive than {self.archive.path}: give every process sharing this Chroma "
+                "server the same RAG_DATA_DIR, or use another RAG_COLLECTION"
+            )
+        self._checked = True
 
-    def bump_generation(self) -> str:
-        """Mark the store as changed so every reader (in any process) refreshes its view."""
-        self._cols()
-        gen = uuid.uuid4().hex
-        self._call(
-            "upsert", self._meta.upsert, ids=["state"], embeddings=[[0.0]], metadatas=[{"generation": gen}]
-        )
-        return gen
-
+    # ------------------------------------------------------------------ generation
     def generation(self) -> str:
         """An opaque marker that changes whenever articles are written or deleted."""
-        self._cols()
-        res = self._call("get", self._meta.get, ids=["state"], include=["metadatas"])
-        return str(res["metadatas"][0]["generation"]) if res["ids"] else "empty"
+        return str(self.archive.generation()[0])
 
-    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
-        """Delete chunk rows by id (vectors no committed article owns: what a crash leaves)."""
-        ccol, _ = self._cols()
-        for i in range(0, len(chunk_ids), _PAGE):
-            self._call("delete", ccol.delete, ids=list(chunk_ids[i : i + _PAGE]))
-
-    def delete(self, article_ids: Sequence[str]) -> list[str]:
-        """Delete articles; returns the ids that existed. Each article row (the commit marker) goes
-        first, so a crash leaves only orphan chunk rows, which readers never look up and the next
-        ingest deletes. The generation changes when anything was deleted."""
-        ccol, acol = self._cols()
-        ids = sorted(set(article_ids))
-        found = set(self._call("get", acol.get, ids=ids, include=[])["ids"]) if ids else set()
-        existed = [i for i in ids if i in found]
-        if existed:
-            self._call("delete", acol.delete, ids=existed)  # uncommit first
-            self._call("delete", ccol.delete, where={"article_id": {"$in": existed}})
-            self.bump_generation()
-        return existed
+    def refresh(self) -> None:
+        """See every committed write: the lexical index's last commit, and (embedded) Chroma's
+        vectors when another process wrote since this instance last looked."""
+        gen = self.archive.generation()[0]
+        foreign = any(g not in self._own for g in range(self._seen + 1, gen + 1))
+        self.lexical.reload()
+        self.vectors.refresh(reopen=foreign and self._seen >= 0)
+        self._seen = gen
+        self._own = {g for g in self._own if g > gen}
 
     # ------------------------------------------------------------------ reads
-    def digests(self) -> dict[str, str]:
-        """Committed article id -> content digest."""
-        _, acol = self._cols()
-        out: dict[str, str] = {}
-        for page in self._pages(acol, include=["metadatas"]):
-            for i, md in zip(page["ids"], page["metadatas"], strict=True):
-                out[i] = str(md["digest"])
-        return out
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks) committed."""
+        return self.archive.counts()[:2]
+
+    def count_published(self, date_range: DateRange) -> int:
+        """Committed articles published in ``date_range`` (one indexed count in the archive)."""
+        return self.archive.count_published(date_range)
+
+    def digests(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        return self.archive.digests(ids)
+
+    def list_articles(self) -> list[ArticleInfo]:
+        return self.archive.list_articles()
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]:
-        if not ids:
-            return {}
-        _, acol = self._cols()
-        res = self._call("get", acol.get, ids=list(ids), include=["documents", "metadatas"])
-        return {
-            i: Article(i, dt.date.fromisoformat(str(md["published"])), doc)
-            for i, doc, md in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
-        }
+        return {a: r.article for a, r in self.archive.by_id(list(ids)).items()}
 
     def get_article(self, article_id: str) -> Article | None:
         return self.get_articles([article_id]).get(article_id)
 
-    def list_articles(self) -> list[ArticleInfo]:
-        _, acol = self._cols()
-        out: list[ArticleInfo] = []
-        for page in self._pages(acol, include=["metadatas"]):
-            out.extend(article_info(i, md) for i, md in zip(page["ids"], page["metadatas"], strict=True))
-        return sorted(out, key=lambda a: (a.published, a.article_id))
-
-    def counts(self) -> tuple[int, int]:
-        """(articles, chunks) as stored, including any uncommitted chunks of a crashed ingest."""
-        ccol, acol = self._cols()
-        return int(self._call("count", acol.count)), int(self._call("count", ccol.count))
-
-    def count_published(self, date_range: DateRange) -> int:
-        """Committed articles published in ``date_range``: ids only, a page at a time (a ``where`` on the date)."""
-        where = where_dates(date_range) or {"published_int": {"$gte": 0}}
-        return sum(len(page["ids"]) for page in self._pages(self._cols()[1], include=[], where=where))
-
     def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]:
-        """Every committed article with its text (paged); readers re-derive chunks from these."""
-        _, acol = self._cols()
-        for page in self._pages(acol, include=["documents", "metadatas"]):
-            for i, doc, md in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                info = article_info(i, md, doc)
-                yield info, Article(i, info.published, doc)
+        """Every committed article with its text (for evaluation, carry-over and checks)."""
+        for r in self.archive.iter_rows():
+            yield r.info, r.article
 
-    def chunk_rows(self) -> Iterator[tuple[str, str]]:
-        """(chunk id, article id) of every stored vector, committed or not (for checks and repair)."""
-        ccol, _ = self._cols()
-        for page in self._pages(ccol, include=["metadatas"]):
-            for i, md in zip(page["ids"], page["metadatas"], strict=True):
-                yield i, str(md["article_id"])
+    def stored_articles(self) -> list[Article]:
+        """Every stored article, from this layout or the per-sentence layout it replaced (to carry
+        over into a rebuild)."""
+        legacy = self.vectors.legacy_collections()
+        return list(self.vectors.legacy_articles()) if legacy else [a for _, a in self.iter_articles()]
 
-    def _pages(self, col: Any, include: list[str], where: Any = None) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            page = self._call("get", col.get, include=include, limit=_PAGE, offset=offset, where=where)
-            if not page["ids"]:
-                return
-            yield page
-            offset += len(page["ids"])
+    def rows_by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]:
+        return self.archive.by_vid(vids)
 
-    def dense(
-        self, vector: np.ndarray, k: int, date_range: DateRange, n_hint: int | None = None
-    ) -> list[tuple[str, float]]:
-        """Ids and cosine similarities of the chunks nearest ``vector``, within a date range.
+    def committed_vids(self, vids: Sequence[int]) -> set[int]:
+        return self.archive.existing(vids)
 
-        Only ids and distances come back (texts are held by the caller's corpus view), which
-        keeps a query at a few milliseconds. ``n_hint`` (the known chunk count) saves a call.
-        """
-        ccol, _ = self._cols()
-        n = n_hint if n_hint is not None else self._call("count", ccol.count)
-        if n == 0 or k <= 0:
-            return []
-        where = where_dates(date_range)
-        ask = {"query_embeddings": [np.asarray(vector, dtype=np.float32)], "include": ["distances"]}
+    def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
+        return self.archive.by_id(article_ids)
+
+    def sentence_vectors(self, vid: int) -> np.ndarray | None:
+        """A committed version's sentence vectors (float16, one row per chunk), or None."""
+        data = self.archive.vectors(vid)
+        return None if data is None else np.frombuffer(data, dtype=np.float16)
+
+    def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {v: np.frombuffer(d, dtype=np.float16) for v, d in self.archive.vectors_of(vids).items()}
+
+    def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
+        """The ``k`` best BM25 (vid, chunk number, score); versions may be uncommitted."""
+        lo, hi = (int_date(d) if d else None for d in (dr.start, dr.end))
+        return [(*split_sid(s), score) for s, score in self.lexical.search(tokens, k, lo, hi)]
+
+    def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]:
+        """The ``k`` nearest passages as (vid, passage number, cosine); versions may be uncommitted."""
+        hits = [(pid.partition(":"), sim) for pid, sim in self.vectors.query(vector, k, dr)]
+        return [(int(vid), int(p), sim) for (vid, _, p), sim in hits]
+
+    def doc_freq(self, token: str) -> int:
+        return self.lexical.doc_freq(token)
+
+    def num_chunks(self) -> int:
+        return self.lexical.num_docs()
+
+    def terms(self, prefix: str, limit: int | None = None) -> list[tuple[str, int]]:
+        return self.lexical.terms(prefix, limit)
+
+    def probe(self, dim: int) -> None:
+        """A real, cheap read of each part: the archive, the lexical index, a date-filtered vector query."""
+        self.archive.counts()
+        self.lexical.search(["probe"], 1)
+        self.vectors.query(np.ones(dim, dtype=np.float32), 1, DateRange(dt.date(1, 1, 1), None))
+
+    # ------------------------------------------------------------------ writes (writer lock held)
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write session (an ingest, an upload, a delete): the lexical writer is opened on
+        first use and closed (its merges done) at the end. A full disk or a read-only folder
+        is a StoreWriteError naming it and the fix (what is committed stays committed)."""
+        self._depth += 1
+        failed = False
         try:
-            res = self._call("query", ccol.query, n_results=min(k, n), where=where, **ask)
+            yield
         except Exception as e:
-            if self.url or where is None or "Error finding id" not in str(e):
+            failed = True
+            failure = None if isinstance(e, RagError) else storage_failure(e, self.data_dir)
+            if failure is None:
                 raise
-            # Another process wrote since this instance read the vectors: until the next refresh,
-            # ask unfiltered and deeper; the caller keeps the ids its view knows, within the dates.
-            log.info("embedded index changed by another process: unfiltered dense query")
-            res = self._call("query", ccol.query, n_results=min(max(8 * k, 200), n), **ask)
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+            raise failure from e
+        finally:
+            self._depth -= 1
+            if not self._depth:
+                self._started = False
+                try:
+                    self._close_writer()
+                except Exception:
+                    if not failed:
+                        raise
+                    log.warning("closing the lexical writer after a failed write failed too", exc_info=True)
 
-    def embeddings_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not chunk_ids:
-            return {}
-        ccol, _ = self._cols()
-        res = self._call("get", ccol.get, ids=list(chunk_ids), include=["embeddings"])
-        return {
-            i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"], strict=True)
-        }
+    def lexical_writer(self) -> LexicalWriter:
+        """The session's lexical writer (opened on first use; the writer lock must be held)."""
+        if self._writer is None:
+            self._writer_cm: Any = self.lexical.writing()
+            self._writer = self._writer_cm.__enter__()
+        return self._writer
 
-    def format_mismatch(self) -> str:
-        """How the stored index differs from what this setup writes ("" if it matches or is new).
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            cm, self._writer = self._writer_cm, None
+            cm.__exit__(None, None, None)
 
-        Opens the index without refusing it, so its articles can still be read for a rebuild.
-        """
-        self._open_unchecked()
-        return self._mismatch
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Write a batch of articles (see the module doc for the order); each is fully replaced."""
+        if not items:
+            return
+        with self.writing():
+            self._start()
+            journal = self.archive.begin([a.article_id for a, _, _ in items])
+            ids, pvecs, pvids, days, rows = [], [], [], [], []
+            lex = self.lexical_writer()
+            for article, chunks, vectors in items:
+                if len(chunks) != len(vectors):
+                    raise ValueError(
+                        f"{len(chunks)} chunks but {len(vectors)} embeddings for {article.article_id}"
+                    )
+                vid = journal[article.article_id].vid
+                assert vid is not None
+                ranges = article_passages(article) if len(chunks) else []
+                pvecs.append(passage_vectors(np.asarray(vectors, dtype=np.float32), ranges))
+                ids += [f"{vid}:{p}" for p in range(len(ranges))]
+                pvids += [vid] * len(ranges)
+                days += [article.published_int] * len(ranges)
+                lex.add(vid, article.published_int, [tokenize(c.text) for c in chunks])
+                f16 = np.asarray(vectors, dtype=np.float16).tobytes()
+                rows.append((vid, article, len(chunks), len(ranges), f16))
+            if ids:
+                self.vectors.upsert(ids, np.concatenate(pvecs), pvids, days)
+            lex.commit()  # the derived rows are durable before the commit marker
+            self._own.add(self.archive.commit(rows, self.token))
+            self.drop_versions([p.old_vid for p in journal.values() if p.old_vid is not None])
+            self.archive.finish(list(journal))
 
-    def _open_unchecked(self) -> None:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._connect(check_format=False)
+    def delete(self, article_ids: Sequence[str]) -> list[str]:
+        """Delete articles; returns the ids that existed. The archive rows go first (readers stop
+        citing them at once), then their derived rows."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return []
+        with self.writing():
+            self._start()
+            journal = self.archive.begin([], ids)
+            existed, gen = self.archive.delete(ids, self.token)
+            self._own.add(gen or 0)
+            self.drop_versions([p.old_vid for p in journal.values() if p.old_vid is not None])
+            self.archive.finish(ids)
+        return existed
+
+    def replay_journal(self) -> int:
+        """Delete the derived rows of versions an interrupted write left uncommitted or replaced;
+        returns the number of journal entries cleared."""
+        entries = self.archive.pending()
+        if not entries:
+            return 0
+        ids = sorted({p.article_id for p in entries})
+        committed = {a: r.vid for a, r in self.archive.by_id(ids).items()}
+        touched = {v for p in entries for v in (p.vid, p.old_vid) if v is not None}
+        stale = sorted(touched - set(committed.values()))  # a version id belongs to one article
+        self.drop_versions(stale)
+        self.archive.finish(ids)
+        log.warning("index at %s: undid an interrupted write (%d versions)", self.location, len(stale))
+        return len(entries)
+
+    def drop_versions(self, vids: Sequence[int]) -> None:
+        """Remove versions' derived rows (replaced, deleted, or never committed)."""
+        if vids:
+            self.vectors.delete_vids(vids)
+            lex = self.lexical_writer()
+            lex.delete(vids)
+            lex.commit()
+
+    _started, _depth = False, 0
+
+    def _start(self) -> None:
+        """Before the first write of a session: record the format and archive identity, and
+        replay the journal a crashed write left."""
+        if self._started:
+            return
+        self._started = True
+        if not self.archive.meta().get("layout"):
+            self.archive.set_meta(self.index_format)
+        if not self.vectors.recorded().get("archive"):
+            self.vectors.record({**self.index_format, "archive": self.archive.identity()})
+        self.check()
+        self.replay_journal()
 
     def reset(self) -> None:
-        """Drop the collections (``rag ingest --rebuild``), whichever embedder built them."""
-        self._open_unchecked()
-        for suffix in ("chunks", "articles", "meta"):
-            with contextlib.suppress(Exception):
-                self._client.delete_collection(f"{self.name}_{suffix}")
-        self._chunks = self._articles = None
-        self._mismatch = ""
+        """Drop everything (``rag ingest --rebuild``), whichever setup built it."""
+        self.vectors.reset()
+        with self.writing():
+            lex = self.lexical_writer()
+            lex.clear()
+            lex.commit()
+        self.archive.reset()
+        self._checked = False

@@ -7,6 +7,7 @@ OpenAI's shape (``rag.serve.middleware``) and never a bare 500.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from rag.config import Settings
 from rag.errors import BadQuestionError, NotFoundError, RagError, StoreUnavailableError, StoreWriteError
 from rag.pipeline import Pipeline
 from rag.serve.articles_api import articles_router
+from rag.serve.deferred import DeferredApp
 from rag.serve.feedback import FeedbackStore
 from rag.serve.feedback_api import feedback_router
 from rag.serve.guards import LoginThrottle, SecurityHeaders
@@ -103,14 +105,27 @@ def _docs_assets() -> Any:
     return files("fastapi_offline") / "static"
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bool = True) -> FastAPI:
-    """Build the app. ``pipeline`` may be given (tests); otherwise it is built at start-up."""
+def create_app(
+    settings: Settings, pipeline: Pipeline | None = None, with_ui: bool = True, defer_ui: bool = False
+) -> FastAPI:
+    """Build the app. ``pipeline`` may be given (tests); otherwise it is built at start-up.
+    ``defer_ui``: build the chat after the API is up and healthy (``rag serve``; see
+    ``rag.serve.deferred``) instead of before the server starts."""
     service = Service(settings, pipeline)
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    feedback = FeedbackStore(settings.feedback_file)
+    chat: DeferredApp | None = None
+    if with_ui and defer_ui:
+        chat = DeferredApp(lambda: mount_chat(FastAPI(), service, feedback, key))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(service.start)
+        if chat is not None:
+            chat.start(asyncio.get_running_loop())
         yield
+        if chat is not None:
+            await chat.close()
 
     app = FastAPI(
         title="Newsroom Q&A",
@@ -169,8 +184,6 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
 
         app.add_exception_handler(exc_type, on_rag)
 
-    key = settings.api_key.get_secret_value() if settings.api_key else None
-
     def require_key(request: Request) -> None:
         if key is None:
             return
@@ -191,7 +204,6 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         return JSONResponse(ans.to_json())  # already the documented shape: skip re-validating it
 
     v1.include_router(openai_router(service, errors))
-    feedback = FeedbackStore(settings.feedback_file)
     v1.include_router(feedback_router(service, feedback, errors))
 
     @v1.get(
@@ -235,9 +247,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
         if not service.ready:
             return error_response(503, "the index is still loading", "unavailable", request)
         with anyio.move_on_after(health_deadline):
-            return await anyio.to_thread.run_sync(
+            found = await anyio.to_thread.run_sync(
                 service.health, limiter=health_limiter, abandon_on_cancel=True
             )
+            return {**found, "chat": chat.state if chat else ("ready" if with_ui else "off")}
         store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else "the index"
         msg = (
             f"{store} did not answer within {settings.chroma_timeout:g} s "
@@ -271,23 +284,28 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, with_ui: bo
 
     answer_wrong_methods(app)  # before the chat is mounted at "/", which would answer them 404
 
-    if with_ui:
-        import gradio as gr
-
-        from rag.serve.ui import CSS, JS, THEME, build_ui
-
-        auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
-        app = gr.mount_gradio_app(
-            app,
-            build_ui(service, feedback),
-            path="/",
-            auth=auth,
-            auth_message="Enter any user name and the API key (RAG_API_KEY) as the password."
-            if key
-            else None,
-            css=CSS,
-            js=JS,
-            theme=THEME,
-            footer_links=[],
-        )
+    if chat is not None:
+        app.mount("/", chat)
+    elif with_ui:
+        app = mount_chat(app, service, feedback, key)
     return app
+
+
+def mount_chat(app: FastAPI, service: Service, feedback: FeedbackStore, key: str | None) -> FastAPI:
+    """The Gradio chat mounted at ``/`` of ``app`` (importing Gradio takes seconds)."""
+    import gradio as gr
+
+    from rag.serve.ui import CSS, JS, THEME, build_ui
+
+    auth = (lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None
+    return gr.mount_gradio_app(
+        app,
+        build_ui(service, feedback),
+        path="/",
+        auth=auth,
+        auth_message="Enter any user name and the API key (RAG_API_KEY) as the password." if key else None,
+        css=CSS,
+        js=JS,
+        theme=THEME,
+        footer_links=[],
+    )

@@ -254,7 +254,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             }
         )
     logging.getLogger("rag").setLevel(logging.INFO)
-    app = create_app(settings, with_ui=not args.no_ui)
+    app = create_app(settings, with_ui=not args.no_ui, defer_ui=True)  # the API first, then the chat
     url = f"http://{settings.host}:{settings.port}/"
     print(
         f"rag: serving the chat at {url} (API docs at {url}docs); Ctrl+C to stop", file=sys.stderr, flush=True

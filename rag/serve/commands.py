@@ -32,18 +32,15 @@ def status_command(settings: Settings, as_json: bool) -> int:
     whether it can all be read (exit 1 naming the damage and the fix if not)."""
     from rag.index.embed import embedder_name
     from rag.index.repair import diagnose
-    from rag.index.store import ChromaStore
+    from rag.index.store import ArchiveStore
 
     emb = embedder_name(settings.embedder)  # the name only: status loads no model
-    store = (
-        ChromaStore(
-            url=settings.chroma_url,
-            name=settings.collection,
-            embedder_name=emb,
-            timeout=settings.chroma_timeout,
-        )
-        if settings.chroma_url
-        else ChromaStore(data_dir=settings.data_dir, name=settings.collection, embedder_name=emb)
+    store = ArchiveStore(
+        settings.data_dir,
+        url=settings.chroma_url,
+        name=settings.collection,
+        embedder_name=emb,
+        timeout=settings.chroma_timeout,
     )
     mismatch = store.format_mismatch()
     found = diagnose(store)

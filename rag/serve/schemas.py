@@ -280,3 +280,6 @@ class Health(BaseModel):
     chunks: int
     store: str
     mode: str
+    chat: str = Field(
+        "off", description="the chat at /: ready, starting (rag serve builds it after the API), failed or off"
+    )

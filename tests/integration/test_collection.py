@@ -1,5 +1,5 @@
-"""Deleting and adding articles over a real embedded Chroma (FAKE hash embedder): what readers
-see afterwards, and the `rag delete` command."""
+"""Deleting and adding articles over the real archive, tantivy and embedded Chroma (FAKE hash
+embedder): what readers see afterwards, and the `rag delete` command."""
 
 import datetime as dt
 import json
@@ -10,14 +10,7 @@ from rag.errors import NotFoundError
 from rag.index.loader import parse_article
 from rag.text import chunk_article
 from rag.types import Article, DateRange
-from tests.conftest import run_rag, write_article
-
-
-def _stored_chunk_articles(pipe) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for _, article_id in pipe.store.chunk_rows():
-        out[article_id] = out.get(article_id, 0) + 1
-    return out
+from tests.conftest import consistent_counts, run_rag, write_article
 
 
 def test_delete_removes_text_and_chunks_and_moves_the_generation(fake_pipeline, tmp_path):
@@ -29,8 +22,8 @@ def test_delete_removes_text_and_chunks_and_moves_the_generation(fake_pipeline, 
     assert fake_pipeline.delete(["a2", "nope"]) == ["a2"]
     assert fake_pipeline.store.generation() != gen
     assert fake_pipeline.store.get_article("a2") is None
-    assert set(_stored_chunk_articles(fake_pipeline)) == {"a1"}
-    assert set(fake_pipeline.corpus.articles) == {"a1"}  # the deleting process's view is fresh
+    assert consistent_counts(fake_pipeline.store) == (1, 1)  # its sentences and passages went too
+    assert fake_pipeline.corpus.article("a2") is None  # the deleting process's view is fresh
     ans = fake_pipeline.ask("Who hosted the summit in Paris?")
     assert all(c.article_id != "a2" for c in ans.citations)
     gen = fake_pipeline.store.generation()
@@ -48,19 +41,25 @@ def test_delete_with_an_unknown_id_names_it_and_deletes_nothing(fake_pipeline, t
 
 
 def test_crash_after_the_article_row_went_leaves_only_orphans_readers_ignore(fake_pipeline, tmp_path):
-    """The article row (commit marker) is deleted first: chunk rows left by a crash are orphans."""
+    """The archive row (commit marker) is deleted first: sentences and passages a crash leaves
+    behind are orphans no reader quotes, and the next write removes them."""
+    from rag.index.repair import diagnose
+
     src = tmp_path / "src"
     write_article(src, "a1.txt", "Trump spoke by phone with leaders today.")
     write_article(src, "a2.txt", "Macron hosted the summit in Paris on Thursday.", "2025-09-05")
     fake_pipeline.ingest([src])
-    _, acol = fake_pipeline.store._cols()
-    acol.delete(ids=["a2"])  # what a crash between the two deletes leaves
-    fake_pipeline.store.bump_generation()
+    store = fake_pipeline.store
+    store.archive.begin([], ["a2"])  # what a crash between the two deletes leaves
+    store.archive.delete(["a2"], "crashed-writer")
     fake_pipeline.corpus.sync(force=True)
-    assert set(fake_pipeline.corpus.articles) == {"a1"}
-    assert "a2" in _stored_chunk_articles(fake_pipeline)
+    assert fake_pipeline.corpus.article("a2") is None
+    assert store.lexical.num_docs() == 2 and store.vectors.count() == 2  # the orphans are there
     ans = fake_pipeline.ask("Who hosted the summit in Paris?")
     assert all(c.article_id != "a2" for c in ans.citations)
+    assert diagnose(store).journal == 1
+    fake_pipeline.delete(["a1"])  # any write replays the journal first
+    assert consistent_counts(store) == (0, 0)
 
 
 def test_add_articles_adds_replaces_and_skips_like_ingest(fake_pipeline):
@@ -69,15 +68,15 @@ def test_add_articles_adds_replaces_and_skips_like_ingest(fake_pipeline):
     r = fake_pipeline.add_articles([a1, a2])
     assert sorted(r.added) == ["a1", "a2"] and not r.failed
     old = {c.chunk_id for c in chunk_article(a1)}
-    assert old <= {i for i, _ in fake_pipeline.store.chunk_rows()}
+    assert old <= set(fake_pipeline.chunks())
     new_a1 = Article("a1", dt.date(2025, 9, 4), "A completely new single sentence.")
     seen: list[tuple[str, str]] = []
     r = fake_pipeline.add_articles([new_a1, a2], on_article=lambda i, s: seen.append((i, s)))
     assert r.updated == ("a1",) and r.unchanged == ("a2",)
     assert seen == [("a1", "written")]
-    ids = {i for i, _ in fake_pipeline.store.chunk_rows()}
+    ids = set(fake_pipeline.chunks())
     assert not ids & old and {c.chunk_id for c in chunk_article(new_a1)} <= ids
-    assert fake_pipeline.store.counts() == (2, 2)
+    assert consistent_counts(fake_pipeline.store) == (2, 2)
     assert fake_pipeline.article("a1") == new_a1
     twice = fake_pipeline.add_articles([a1, Article("a1", dt.date(2025, 9, 4), "Other text here.")])
     assert [f.reason for f in twice.failed] == ["duplicate article id 'a1': also at (given) a1"]
@@ -109,20 +108,19 @@ import sys, numpy as np
 from pathlib import Path
 from rag.index.embed import FakeHashEmbedder
 from rag.index.loader import parse_article
-from rag.index.store import ChromaStore
+from rag.index.store import ArchiveStore
 from rag.text import chunk_article
 emb = FakeHashEmbedder()
-store = ChromaStore(data_dir=Path(sys.argv[1]), embedder_name=emb.name)
+store = ArchiveStore(Path(sys.argv[1]), embedder_name=emb.name)
 arts = [parse_article(f" date 2025-09-{1 + i % 28:02d} Fresh article number {i} about bakeries.", f"n{i}") for i in range(30)]
 store.write_articles([(a, chunk_article(a), emb.embed_documents([c.text for c in chunk_article(a)])) for a in arts])
-store.bump_generation()
 """
 
 
 def test_a_reader_survives_another_process_writing_then_refreshes(fake_pipeline, tmp_path):
     """Embedded Chroma keeps its vectors in memory per process: after another process writes, a
-    date-filtered query used to fail ("Error finding id"); now it answers from the ids the
-    reader's view knows, and a refresh (on the generation change) sees the new vectors."""
+    date-filtered query used to fail ("Error finding id"); now it answers from the versions the
+    archive has committed, and a refresh (on the generation change) sees the new vectors."""
     import subprocess
     import sys
 
@@ -142,16 +140,13 @@ def test_a_reader_survives_another_process_writing_then_refreshes(fake_pipeline,
         timeout=120,
     )
     assert fake_pipeline.store.generation() != gen
-    found = fake_pipeline.corpus.dense(q, 5, september)  # stale vectors: no error, only known ids
-    assert {c.split(":")[0] for c, _ in found} == {"a1"}
+    found = fake_pipeline.corpus.dense(q, 5, september)  # stale vectors: no error
+    assert {c.article_id for c, _ in found} == {"a1"}
     assert fake_pipeline.corpus.sync(force=True)  # refreshes the store, then reloads the view
     found = fake_pipeline.corpus.dense(q, 40, september)
-    assert len({c.split(":")[0] for c, _ in found}) == 31
+    assert len({c.article_id for c, _ in found}) == 31
     late = DateRange(dt.date(2025, 9, 20), None)
-    assert all(
-        fake_pipeline.corpus.chunks[c].published >= dt.date(2025, 9, 20)
-        for c, _ in fake_pipeline.corpus.dense(q, 40, late)
-    )
+    assert all(c.published >= dt.date(2025, 9, 20) for c, _ in fake_pipeline.corpus.dense(q, 40, late))
 
 
 def test_forget_embedded_gives_a_new_instance(tmp_path):
@@ -171,7 +166,7 @@ def test_forget_embedded_gives_a_new_instance(tmp_path):
 
 def test_unreadable_vectors_are_reported_then_rebuilt_by_a_plain_ingest(tmp_path):
     """What a full disk leaves (an empty HNSW metadata file): /healthz's probe and diagnose
-    say so, and the next ingest re-indexes the stored articles (the unchanged files too)."""
+    say so, and the next ingest rebuilds the passage vectors from the archive (no re-embedding)."""
     from bench.synth import write_corpus
     from rag.config import load_settings
     from rag.errors import StoreUnavailableError
@@ -180,7 +175,7 @@ def test_unreadable_vectors_are_reported_then_rebuilt_by_a_plain_ingest(tmp_path
     from rag.index.repair import diagnose
     from rag.pipeline import build_pipeline
 
-    src = write_corpus(tmp_path / "src", 60, seed=5)
+    src = write_corpus(tmp_path / "src", 250, seed=5)  # enough passages for Chroma to persist HNSW files
     data = tmp_path / "data"
     build_pipeline(load_settings(data_dir=data), embedder=FakeHashEmbedder()).ingest([src])
     pickles = list(data.glob("*/index_metadata.pickle"))
@@ -194,7 +189,7 @@ def test_unreadable_vectors_are_reported_then_rebuilt_by_a_plain_ingest(tmp_path
     with pytest.raises(StoreUnavailableError, match="run `rag ingest` to repair it"):
         pipe.probe()
     report = pipe.ingest([src])
-    assert not report.failed
+    assert not report.failed and len(report.unchanged) == 250 and report.chunks_written == 0
     assert diagnose(pipe.store).ok
     pipe.probe()
-    assert len(pipe.committed()) == 60
+    assert len(pipe.committed()) == 250

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rag.errors import ArticleError
 from rag.index.loader import parse_article
-from tests.conftest import ROOT, run_rag, write_article
+from tests.conftest import ROOT, index_state, run_rag, write_article
 from tests.servers import ThreadServer, chroma_process, chroma_server, free_port, stop, wait_http
 
 
@@ -103,8 +103,11 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    sqlite = crashed / "chroma.sqlite3"
-    while time.monotonic() < deadline and (not sqlite.exists() or sqlite.stat().st_size < 3_000_000):
+
+    def archived() -> int:  # bytes the archive holds (its WAL included): about 26 KB an article
+        return sum(p.stat().st_size for p in crashed.glob("archive.sqlite3*") if p.exists())
+
+    while time.monotonic() < deadline and archived() < 1_500_000:
         time.sleep(0.2)  # wait until a good part of the corpus is being written
     assert proc.poll() is None, "ingest finished before it could be killed; use a bigger corpus"
     os.killpg(proc.pid, signal.SIGKILL)
@@ -119,24 +122,9 @@ def test_kill_9_mid_ingest_then_rerun_equals_clean_ingest(tmp_path):
     assert clean.returncode == 0
 
     def state(data):
-        from rag.config import load_settings
-        from rag.index.embed import embedder_name
-        from rag.index.store import ChromaStore
-        from rag.text import chunk_article
-
-        store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
-        infos = {a.article_id: (a.digest, a.chunks) for a in store.list_articles()}
-        rows = list(store.chunk_rows())
-        ids = [i for i, _ in rows]
-        assert len(ids) == len(set(ids))
-        # every stored vector belongs to the committed version of its article, and nothing is missing
-        expected = {c.chunk_id for _, art in store.iter_articles() for c in chunk_article(art)}
-        assert set(ids) == expected, "a chunk of a half-written article survived"
-        per_article: dict[str, int] = {}
-        for _, a in rows:
-            per_article[a] = per_article.get(a, 0) + 1
-        assert {a: n for a, (_, n) in infos.items()} == per_article
-        return store.counts(), infos
+        """Every derived row belongs to the committed version of its article, nothing is missing."""
+        counts, infos, _ = index_state(data)
+        return counts, infos
 
     assert state(crashed) == state(tmp_path / "clean")
     _, infos = state(crashed)
@@ -222,8 +210,9 @@ def test_api_key_never_logged(seeded, caplog):
 
 
 # ------------------------------------------------------------------ server mode: scale-out, ingest while serving, dependency loss
-def serve(url, port, log):
-    env = {**os.environ, "RAG_CHROMA_URL": url}
+def serve(url, port, log, data):
+    """`rag serve` on a Chroma server; ``data``: the archive folder every process of it shares."""
+    env = {**os.environ, "RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(data)}
     return subprocess.Popen(
         [sys.executable, "-m", "rag.serve.cli", "serve", "--no-ui", "--port", str(port)],
         cwd=ROOT,
@@ -244,11 +233,12 @@ def test_two_servers_one_chroma_ingest_while_serving_and_chroma_outage(tmp_path,
     with contextlib.ExitStack() as stack:
         chroma = stack.enter_context(contextlib.ExitStack())
         url = chroma.enter_context(chroma_server(chroma_path, port=port))
-        r = rag("ingest", str(seeds_dir), "--quiet", env_extra={"RAG_CHROMA_URL": url})
+        shared = {"RAG_CHROMA_URL": url, "RAG_DATA_DIR": str(tmp_path / "archive")}
+        r = rag("ingest", str(seeds_dir), "--quiet", env_extra=shared)
         assert r.returncode == 0, r.stderr
         pa, pb = free_port(), free_port()
         log = stack.enter_context(open(tmp_path / "serve.log", "w"))
-        a, b = serve(url, pa, log), serve(url, pb, log)
+        a, b = serve(url, pa, log, tmp_path / "archive"), serve(url, pb, log, tmp_path / "archive")
         stack.callback(stop, a)
         stack.callback(stop, b)
         A, B = f"http://127.0.0.1:{pa}", f"http://127.0.0.1:{pb}"
@@ -268,7 +258,7 @@ def test_two_servers_one_chroma_ingest_while_serving_and_chroma_outage(tmp_path,
         ing = subprocess.Popen(
             [sys.executable, "-m", "rag.serve.cli", "ingest", str(new), "--quiet"],
             cwd=ROOT,
-            env={**os.environ, "RAG_CHROMA_URL": url},
+            env={**os.environ, **shared},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -313,25 +303,25 @@ def test_hung_chroma_server_is_a_503_naming_it_within_seconds_then_recovers(tmp_
     naming it within the deadline on every route that needs it; /healthz is not queued behind
     hung answers; after SIGCONT everything is 200 again without a restart.
 
-    /v1/articles/{id} is served from the in-memory corpus view (the committed texts citation
-    offsets index), so it stays 200 through the outage.
+    /v1/articles and /v1/articles/{id} are served from the archive (the committed texts citation
+    offsets index, on local disk), so they stay 200 through the outage.
     """
     import concurrent.futures as cf
 
     from rag.config import load_settings
     from rag.errors import StoreUnavailableError
+    from rag.index.chroma import ChromaPassages
     from rag.index.client import session_timeouts
-    from rag.index.store import ChromaStore
     from rag.pipeline import build_pipeline
     from rag.serve.api import create_app
 
     q = {"question": "What did Trump rule out on Aug. 18?"}
     bound = 10.0  # seconds a 503 may take (the deadline is 3 s)
     with chroma_process(tmp_path / "chroma") as (url, chroma):
-        settings = load_settings(chroma_url=url, chroma_timeout=3)
+        settings = load_settings(chroma_url=url, chroma_timeout=3, data_dir=tmp_path / "archive")
         pipe = build_pipeline(settings, embedder=minilm)
         assert len(pipe.ingest([seeds_dir]).added) == 3
-        assert {t.read for t in session_timeouts(pipe.store._client)} == {3.0}
+        assert {t.read for t in session_timeouts(pipe.store.vectors._client)} == {3.0}
         app = create_app(settings, pipeline=pipe, with_ui=False)
         with ThreadServer(app) as s, httpx.Client(base_url=s.url, timeout=30) as c:
             aid = c.get("/v1/articles").json()[0]["article_id"]
@@ -347,7 +337,6 @@ def test_hung_chroma_server_is_a_503_naming_it_within_seconds_then_recovers(tmp_
             try:
                 for method, path, kw in [
                     ("POST", "/v1/answer", {"json": q}),
-                    ("GET", "/v1/articles", {}),
                     ("GET", "/healthz", {}),
                     ("POST", "/v1/answer", {"json": q}),  # again, past the view's 2 s refresh
                 ]:
@@ -359,6 +348,8 @@ def test_hung_chroma_server_is_a_503_naming_it_within_seconds_then_recovers(tmp_
                         assert "(query)" in msg or "(get)" in msg, msg
                 r, took = timed("GET", f"/v1/articles/{aid}")
                 assert r.status_code == 200 and r.json()["text"] == text and took < bound
+                r, took = timed("GET", "/v1/articles")
+                assert r.status_code == 200 and aid in r.text and took < bound
 
                 # six hung answers (the answer pool has four threads) do not hold /healthz up
                 with cf.ThreadPoolExecutor(6) as ex:
@@ -371,7 +362,7 @@ def test_hung_chroma_server_is_a_503_naming_it_within_seconds_then_recovers(tmp_
                 # a new client's connect has the deadline too
                 t = time.monotonic()
                 with pytest.raises(StoreUnavailableError, match=r"did not answer within 3 s \(connect\)"):
-                    ChromaStore(url=url, timeout=3).counts()
+                    ChromaPassages(url=url, timeout=3).count()
                 assert time.monotonic() - t < bound
             finally:
                 os.killpg(chroma.pid, signal.SIGCONT)

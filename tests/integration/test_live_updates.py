@@ -109,3 +109,55 @@ def _wait_for(asker: Asker, ok, after: float, within: float, new_only: bool = Fa
                 return t
         time.sleep(0.1)
     raise AssertionError(f"not seen within {within} s of the write")
+
+
+def test_two_servers_on_one_chroma_server_see_each_others_writes_within_5_s_under_load(tmp_path, seeds_dir):
+    """Server mode: two `rag serve` processes share one `chroma run` (and the archive folder).
+    An article added through A is answered by B within 5 s, and once deleted through B it is no
+    longer cited by A within 5 s, while both answer a steady load (every response 200)."""
+    from tests.servers import chroma_server
+
+    new_article = {
+        "id": "zz_new",
+        "date": "2025-09-06",
+        "text": "The Luxembourg delegation pledged 40 mobile bakeries to Ukraine on Sept. 6. "
+        "Officials said the bakeries would arrive before winter.",
+    }
+    with chroma_server(tmp_path / "chroma") as chroma_url:
+        env = {"RAG_CHROMA_URL": chroma_url, "RAG_DATA_DIR": str(tmp_path / "archive")}
+        assert run_rag("ingest", str(seeds_dir), "--quiet", env=env).returncode == 0
+        log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+        (url_a, a), (url_b, b) = rag_serve_process(env, log, ROOT), rag_serve_process(env, log, ROOT)
+        askers = [Asker(url_a), Asker(url_b), Asker(url_a), Asker(url_b)]  # two clients on each
+        try:
+            wait_http(f"{url_a}/healthz", 180, a)
+            wait_http(f"{url_b}/healthz", 180, b)
+            for asker in askers:
+                asker.start()
+            time.sleep(1.0)
+            r = httpx.post(f"{url_a}/v1/articles", json={"articles": [new_article]}, timeout=120)
+            assert r.status_code == 200, r.text
+            added = time.monotonic()
+            _wait_for(askers[1], lambda cited: "zz_new" in cited, after=added, within=5.0)
+            r = httpx.delete(f"{url_b}/v1/articles/zz_new", timeout=120)
+            assert r.status_code == 200, r.text
+            gone = time.monotonic()
+            seen_gone = _wait_for(
+                askers[0], lambda cited: "zz_new" not in cited, after=gone, within=5.0, new_only=True
+            )
+            time.sleep(3.0)
+        finally:
+            for asker in askers:
+                asker.halt.set()
+            for asker in askers:
+                asker.join(timeout=120)
+            stop(a)
+            stop(b)
+            log.close()
+    entries = [e for asker in askers for e in asker.log]
+    bad = [(s, q, c) for _, s, q, c in entries if s != 200]
+    assert entries and not bad, (bad[:3], (tmp_path / "serve.log").read_text()[-3000:])
+    later = [c for t, _, q, c in askers[0].log if t > seen_gone and q["question"] == NEW_Q]
+    assert later and all("zz_new" not in c for c in later), (
+        "a deleted article was cited after its delete was seen"
+    )

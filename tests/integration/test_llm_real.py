@@ -69,7 +69,7 @@ def gen_pipeline(data_dir, minilm, url, timeout=120.0):
 
 
 def assert_quotes_verbatim(pipe, ans):
-    arts = {a: pipe.corpus.article(a) for a in pipe.corpus.articles}
+    arts = pipe.committed()
     for c in ans.citations:
         assert arts[c.article_id].text[c.start : c.end] == c.quote
     cited_texts = [arts[c.article_id].text for c in ans.citations]

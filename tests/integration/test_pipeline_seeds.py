@@ -67,10 +67,10 @@ def test_bad_questions(seeded):
 
 
 def test_reingest_changes_nothing(seeded, seeds_dir):
-    before = (seeded.store.counts(), set(seeded.corpus.chunks))
+    before = (seeded.store.counts(), set(seeded.chunks()), seeded.store.generation())
     r = seeded.ingest([seeds_dir])
     assert len(r.unchanged) == 3 and r.chunks_written == 0
-    assert (seeded.store.counts(), set(seeded.corpus.chunks)) == before
+    assert (seeded.store.counts(), set(seeded.chunks()), seeded.store.generation()) == before
 
 
 def test_every_labelled_evidence_quote_is_verbatim(seeds_dir):
@@ -93,13 +93,8 @@ def test_quality_targets_on_labelled_set(seeded):
 
     # follow-ups are scored with their conversation by `rag eval` (tests/unit/evaluation/test_gate.py)
     qs = [q for q in load_questions(ROOT / "eval" / "questions.jsonl") if not q.conversation]
-    arts = {a: seeded.corpus.article(a) for a in seeded.corpus.articles}
-
-    def span(cid):
-        c = seeded.corpus.chunks.get(cid)
-        return (c.article_id, c.start, c.end) if c else None
-
-    summary = summarize(score_question(q, seeded.ask(q.question), arts, span) for q in qs)
+    arts = seeded.committed()
+    summary = summarize(score_question(q, seeded.ask(q.question), arts, seeded.chunk_span) for q in qs)
     assert summary["citation_verbatim"] == 1.0
     assert summary["answer_correct"] >= 0.75
     assert summary["abstain_accuracy"] >= 0.75

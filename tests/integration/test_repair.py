@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_rag
-from tests.integration.test_writers import index_state
+from tests.conftest import ROOT, index_state, run_rag
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +47,8 @@ def tmpfs(path: Path, size: str, read_only: bool = False):
 
 def test_full_disk_is_named_then_a_plain_ingest_ends_equal_to_a_clean_one(synth, tmp_path):
     corpus, clean = synth
-    with tmpfs(tmp_path / "small", "12m") as mnt:
+    half = sum(f.stat().st_size for f in clean.rglob("*") if f.is_file()) // 2 // 2**20
+    with tmpfs(tmp_path / "small", f"{max(1, half)}m") as mnt:  # half what the clean index needs
         data = mnt / "data"
         env = {"RAG_DATA_DIR": str(data)}
         r = run_rag("ingest", str(corpus), "--quiet", env=env)
@@ -132,14 +132,16 @@ def _delete(data: Path, ids: list[str]) -> tuple[subprocess.Popen, float]:
 
 
 def stray_vectors(data: Path) -> int:
-    """Stored vectors beyond the committed articles' chunks (what an interrupted write leaves)."""
+    """Derived rows beyond the committed articles' (what an interrupted write leaves): passage
+    vectors plus lexical sentences, against the archive's counts."""
     from rag.config import load_settings
     from rag.index.client import forget_embedded
     from rag.index.embed import embedder_name
-    from rag.index.store import ChromaStore
+    from rag.index.store import ArchiveStore
 
     forget_embedded(data)
-    store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
-    rows = store.counts()[1]
+    store = ArchiveStore(data, embedder_name=embedder_name(load_settings().embedder))
+    _, chunks, passages = store.archive.counts()
+    strays = store.vectors.count() - passages + store.lexical.num_docs() - chunks
     forget_embedded(data)  # the next reader in this process opens the folder afresh
-    return rows - sum(a.chunks for a in store.list_articles())
+    return strays

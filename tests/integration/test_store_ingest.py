@@ -1,4 +1,4 @@
-"""Ingest and store behaviour over a real embedded Chroma, with the FAKE hash embedder."""
+"""Ingest and store behaviour over the real archive, tantivy and embedded Chroma, with the FAKE hash embedder."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 
 from rag.index.ingest import chunk_article
 from rag.index.loader import parse_article
-from rag.index.rows import chunk_metadata
+from tests.conftest import consistent_counts as consistent
 from tests.conftest import write_article
 
 
@@ -32,12 +32,15 @@ def test_changed_article_replaces_all_old_chunks(fake_pipeline, tmp_path):
         src, "a1.txt", "First sentence here today. Second sentence here today. Third one here today."
     )
     fake_pipeline.ingest([src])
-    old_ids = set(fake_pipeline.corpus.chunks)
+    old_ids = set(fake_pipeline.chunks())
+    assert all(fake_pipeline.corpus.chunk(c) is not None for c in old_ids)
     p.write_text(" date 2025-09-04 A completely new single sentence.", encoding="utf-8")
     r = fake_pipeline.ingest([src])
     assert r.updated == ("a1",)
-    assert fake_pipeline.store.counts() == (1, 1)
-    assert not (set(fake_pipeline.corpus.chunks) & old_ids)
+    assert consistent(fake_pipeline.store) == (1, 1)
+    assert fake_pipeline.store.lexical.num_docs() == 1 and fake_pipeline.store.vectors.count() == 1
+    assert not (set(fake_pipeline.chunks()) & old_ids)
+    assert all(fake_pipeline.corpus.chunk(c) is None for c in old_ids)
     art = fake_pipeline.store.get_article("a1")
     assert art is not None and art.text == "A completely new single sentence."
 
@@ -57,28 +60,37 @@ def test_chunk_ids_stable_and_spans_exact():
 
 
 def test_half_written_article_is_invisible_until_repaired(fake_pipeline, tmp_path):
-    """Simulate a crash after the chunks were written but before the article row (the commit)."""
+    """Simulate a crash after an article's sentences and passages were written but before its
+    archive row (the commit): what a kill -9 between the two leaves."""
+    from rag.index.repair import diagnose
+    from rag.text import tokenize
+
     src = tmp_path / "src"
     write_article(src, "a1.txt", "Trump spoke by phone with leaders today.")
     fake_pipeline.ingest([src])
+    store = fake_pipeline.store
     art = parse_article(" date 2025-09-06 Crashed article about Macron and tariffs.", "a2")
     chunks = chunk_article(art)
-    col, _ = fake_pipeline.store._cols()
-    col.upsert(
-        ids=[c.chunk_id for c in chunks],
-        embeddings=fake_pipeline.embedder.embed_documents([c.text for c in chunks]),
-        metadatas=[chunk_metadata(c) for c in chunks],
-    )
-    fake_pipeline.store.bump_generation()
+    with store.writing():
+        vid = store.archive.begin(["a2"])["a2"].vid
+        vecs = fake_pipeline.embedder.embed_documents([c.text for c in chunks])
+        store.vectors.upsert([f"{vid}:0"], vecs[:1], [vid], [art.published_int])
+        lex = store.lexical_writer()
+        lex.add(vid, art.published_int, [tokenize(c.text) for c in chunks])
+        lex.commit()
     fake_pipeline.corpus.sync(force=True)
-    assert "a2" not in fake_pipeline.corpus.articles
-    assert all(c.article_id == "a1" for c in fake_pipeline.corpus.chunks.values())
-    ans = fake_pipeline.ask("What about Macron and tariffs?")
-    assert all(c.article_id != "a2" for c in ans.citations)
+    assert fake_pipeline.corpus.article("a2") is None
+    assert store.lexical.num_docs() == 2  # the stray sentence is in the lexical index ...
+    q = "What do the articles say about Macron and tariffs?"  # standalone: "What about ...?" gets an ask-back
+    ans = fake_pipeline.ask(q)
+    assert all(c.article_id != "a2" for c in ans.citations)  # ... and never quoted
+    found = diagnose(store)
+    assert found.journal == 1 and found.stray_passages == [f"{vid}:0"] and found.lexical
     write_article(src, "a2.txt", "Crashed article about Macron and tariffs.", "2025-09-06")
     r = fake_pipeline.ingest([src])
     assert r.added == ("a2",)
-    assert fake_pipeline.store.counts() == (2, 2)
+    assert consistent(store) == (2, 2)
+    assert fake_pipeline.ask(q).citations[0].article_id == "a2"
 
 
 def test_date_filter_and_delete(fake_pipeline, tmp_path):
@@ -93,51 +105,72 @@ def test_date_filter_and_delete(fake_pipeline, tmp_path):
     q = Query("tariffs India", top_k=5, date_range=DateRange(dt.date(2025, 9, 1), None))
     hits = fake_pipeline.retriever.retrieve(q)
     assert hits and {h.chunk.article_id for h in hits} == {"new"}
-    assert fake_pipeline.store.delete(["old", "never-there"]) == ["old"]
-    assert fake_pipeline.store.counts() == (1, 1)
+    with fake_pipeline.store.writing():
+        assert fake_pipeline.store.delete(["old", "never-there"]) == ["old"]
+    assert consistent(fake_pipeline.store) == (1, 1)
 
 
 def test_embedder_mismatch_is_refused(tmp_path):
     from rag.errors import ConfigError
-    from rag.index.store import ChromaStore
+    from rag.index.embed import FakeHashEmbedder
+    from rag.index.store import ArchiveStore
 
-    a = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-a")
-    a.counts()
-    b = ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b")
+    art = parse_article(" date 2025-09-04 One sentence here for the index.", "a1")
+    a = ArchiveStore(tmp_path / "d", embedder_name="model-a")
+    with a.writing():
+        a.write_articles([(art, chunk_article(art), FakeHashEmbedder().embed_documents([art.text]))])
+    b = ArchiveStore(tmp_path / "d", embedder_name="model-b")
     with pytest.raises(
         ConfigError,
         match=r"built with embedder 'model-a' \(this setup uses 'model-b'\).*run `rag ingest` to re-index",
     ):
-        b.counts()
+        b.check()
     b.reset()  # what a rebuild does first: works whatever built the index
-    assert b.counts() == (0, 0)
-    assert ChromaStore(data_dir=tmp_path / "d", embedder_name="model-b").counts() == (0, 0)
+    assert b.counts() == (0, 0) and b.format_mismatch() == ""
+    b.check()
+    assert ArchiveStore(tmp_path / "d", embedder_name="model-b").counts() == (0, 0)
 
 
-def test_an_index_of_the_old_layout_is_refused_with_the_fix(tmp_path):
-    """Layout 1 kept text in chunk rows; readers now re-chunk articles, so it must be rebuilt."""
+def test_an_index_of_the_per_sentence_layout_is_migrated_with_its_articles(tmp_path, fake_pipeline):
+    """Layout 2 kept every article text in Chroma and a vector per sentence; the first `rag ingest`
+    of this layout carries its articles over into the archive and drops the old collections."""
     import chromadb
     from chromadb.config import Settings
 
     from rag.errors import ConfigError
-    from rag.index.store import ChromaStore
 
-    client = chromadb.PersistentClient(
-        path=str(tmp_path / "old"), settings=Settings(anonymized_telemetry=False)
+    data = fake_pipeline.settings.data_dir
+    client = chromadb.PersistentClient(path=str(data), settings=Settings(anonymized_telemetry=False))
+    client.get_or_create_collection("news_chunks", embedding_function=None, metadata={"layout": "2"})
+    old = client.get_or_create_collection("news_articles", embedding_function=None)
+    old.upsert(
+        ids=["old1"],
+        embeddings=[[0.0]],
+        documents=["Trump spoke by phone with leaders on Thursday."],
+        metadatas=[{"published": "2025-09-04", "digest": "x"}],
     )
-    client.get_or_create_collection("news_chunks", embedding_function=None, metadata={"embedder": "x"})
-    with pytest.raises(ConfigError, match=r"layout None.*run `rag ingest` to re-index"):
-        ChromaStore(data_dir=tmp_path / "old", embedder_name="x").counts()
+    assert "layout '2'" in fake_pipeline.store.format_mismatch()
+    with pytest.raises(ConfigError, match=r"layout '2'.*run `rag ingest` to re-index"):
+        fake_pipeline.corpus.sync(force=True)
+    src = tmp_path / "src"
+    write_article(src, "a1.txt", "Macron hosted the meeting in Paris.")
+    report = fake_pipeline.ingest([src])
+    assert sorted(report.added) == ["a1", "old1"]
+    assert (
+        fake_pipeline.store.format_mismatch() == "" and not fake_pipeline.store.vectors.legacy_collections()
+    )
+    assert fake_pipeline.article("old1").text == "Trump spoke by phone with leaders on Thursday."
+    assert consistent(fake_pipeline.store) == (2, 2)
 
 
-def test_store_needs_exactly_one_location(tmp_path):
+def test_store_needs_exactly_one_vector_location(tmp_path):
     from rag.errors import ConfigError
-    from rag.index.store import ChromaStore
+    from rag.index.chroma import ChromaPassages
 
     with pytest.raises(ConfigError):
-        ChromaStore()
+        ChromaPassages()
     with pytest.raises(ConfigError):
-        ChromaStore(data_dir=tmp_path, url="http://127.0.0.1:1")
+        ChromaPassages(data_dir=tmp_path, url="http://127.0.0.1:1")
 
 
 def test_write_article_validates(fake_pipeline):
@@ -184,11 +217,11 @@ def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(
     in-process ingest builds: same articles, same chunk ids, same vectors (bit for bit)."""
     from rag.index.embed_child import ChildProcessEmbedder
     from rag.index.ingest import Indexer
-    from rag.index.store import ChromaStore
+    from rag.index.store import ArchiveStore
 
     stores = {}
     for how in ("in-process", "child"):
-        store = ChromaStore(data_dir=tmp_path / how, embedder_name=minilm.name)
+        store = ArchiveStore(tmp_path / how, embedder_name=minilm.name)
         made: list[ChildProcessEmbedder] = []
 
         def background(made=made) -> ChildProcessEmbedder:
@@ -202,14 +235,19 @@ def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(
             background=background if how == "child" else None,
             background_min_articles=1,
         )
-        report = indexer.ingest([seeds_dir])
+        with store.writing():
+            report = indexer.ingest([seeds_dir])
         assert len(report.added) == 3 and not report.failed
         assert len(made) == (1 if how == "child" else 0)
         assert all(m._proc is None for m in made)  # closed at the end of the ingest
         stores[how] = store
     a, b = stores["in-process"], stores["child"]
-    assert a.digests() == b.digests()
-    ids = sorted(i for i, _ in a.chunk_rows())
-    assert ids == sorted(i for i, _ in b.chunk_rows()) and len(ids) == a.counts()[1]
-    va, vb = a.embeddings_for(ids), b.embeddings_for(ids)
-    assert all(np.array_equal(va[i], vb[i]) for i in ids)
+    assert a.digests() == b.digests() and consistent(a) == consistent(b)
+    rows_a, rows_b = a.rows_by_id(sorted(a.digests())), b.rows_by_id(sorted(b.digests()))
+    for aid, ra in rows_a.items():
+        va, vb = a.sentence_vectors(ra.vid), b.sentence_vectors(rows_b[aid].vid)
+        assert va is not None and vb is not None and np.array_equal(va, vb)
+    ids = sorted(i for i, _ in a.vectors.rows())
+    assert ids == sorted(i for i, _ in b.vectors.rows())
+    pa, pb = a.vectors.vectors_of(ids), b.vectors.vectors_of(ids)
+    assert all(np.array_equal(pa[i], pb[i]) for i in ids)

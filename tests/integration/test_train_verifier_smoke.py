@@ -15,22 +15,41 @@ import pytest
 pytestmark = pytest.mark.integration
 
 PARAGRAPHS = {
-    "t0": ("The bridge opened in 1932 after six years of work. It carries eight lanes of traffic. "
-           "Its chief engineer was John Bradfield.",
-           [("When did the bridge open?", "1932"), ("Who was the chief engineer?", "John Bradfield"),
-            ("How many lanes does it carry?", "eight")]),
-    "t1": ("The river floods every spring. Farmers plant rice when the water recedes in May. "
-           "The delta covers 40,000 square kilometres.",
-           [("When do farmers plant rice?", "May"), ("How large is the delta?", "40,000 square kilometres"),
-            ("When does the river flood?", "every spring")]),
-    "t2": ("The orchestra was founded by Clara Weiss in 1901. It gives forty concerts a year. "
-           "Its home is the Stadthalle in Graz.",
-           [("Who founded the orchestra?", "Clara Weiss"), ("Where is its home?", "the Stadthalle in Graz"),
-            ("How many concerts does it give a year?", "forty")]),
-    "t3": ("The comet returns every 76 years. It was last seen in 1986. "
-           "Astronomers expect it again in 2061.",
-           [("How often does the comet return?", "every 76 years"), ("When was it last seen?", "1986"),
-            ("When is it expected again?", "2061")]),
+    "t0": (
+        "The bridge opened in 1932 after six years of work. It carries eight lanes of traffic. "
+        "Its chief engineer was John Bradfield.",
+        [
+            ("When did the bridge open?", "1932"),
+            ("Who was the chief engineer?", "John Bradfield"),
+            ("How many lanes does it carry?", "eight"),
+        ],
+    ),
+    "t1": (
+        "The river floods every spring. Farmers plant rice when the water recedes in May. "
+        "The delta covers 40,000 square kilometres.",
+        [
+            ("When do farmers plant rice?", "May"),
+            ("How large is the delta?", "40,000 square kilometres"),
+            ("When does the river flood?", "every spring"),
+        ],
+    ),
+    "t2": (
+        "The orchestra was founded by Clara Weiss in 1901. It gives forty concerts a year. "
+        "Its home is the Stadthalle in Graz.",
+        [
+            ("Who founded the orchestra?", "Clara Weiss"),
+            ("Where is its home?", "the Stadthalle in Graz"),
+            ("How many concerts does it give a year?", "forty"),
+        ],
+    ),
+    "t3": (
+        "The comet returns every 76 years. It was last seen in 1986. Astronomers expect it again in 2061.",
+        [
+            ("How often does the comet return?", "every 76 years"),
+            ("When was it last seen?", "1986"),
+            ("When is it expected again?", "2061"),
+        ],
+    ),
 }
 
 
@@ -42,8 +61,17 @@ def tiny_data(tmp_path):
     for title, (text, qas) in PARAGRAPHS.items():
         (folder / "articles" / f"{title}_p00.txt").write_text(f"date 2020-01-01\n{text}\n", encoding="utf-8")
         for n, (q, a) in enumerate(qas):
-            lines.append({"id": f"{title}-{n}", "question": q, "answerable": True, "answers": [a],
-                          "article_id": f"{title}_p00", "title_article_id": title, "plausible_answers": []})
+            lines.append(
+                {
+                    "id": f"{title}-{n}",
+                    "question": q,
+                    "answerable": True,
+                    "answers": [a],
+                    "article_id": f"{title}_p00",
+                    "title_article_id": title,
+                    "plausible_answers": [],
+                }
+            )
     (folder / "questions.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     return folder
 
@@ -66,7 +94,9 @@ def test_train_export_load_and_resume(tiny_data, tmp_path):
     assert meta["onnx_vs_torch_max_abs_diff"] < 0.1  # int8 stays close to the trained model
 
     v = Verifier(out, card)
-    p = v.scores("When did the bridge open?", [("The bridge opened in 1932.", ""), ("It has eight lanes.", "")])
+    p = v.scores(
+        "When did the bridge open?", [("The bridge opened in 1932.", ""), ("It has eight lanes.", "")]
+    )
     assert len(p) == 2 and all(0.0 <= x <= 1.0 for x in p)
 
     assert main(argv) == 0  # a second run resumes at the end instead of training again

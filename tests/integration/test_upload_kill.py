@@ -18,9 +18,8 @@ import httpx
 import pytest
 
 from rag.text import chunk_article
-from tests.conftest import ROOT, run_rag
+from tests.conftest import ROOT, index_state, run_rag
 from tests.integration.test_repair import stray_vectors
-from tests.integration.test_writers import index_state
 from tests.servers import free_port, stop, wait_http
 
 pytestmark = pytest.mark.integration
@@ -97,27 +96,23 @@ def _wait_for_the_lock_to_go(data: Path, until: float) -> None:
         time.sleep(0.002)
 
 
-def _committed(data: Path) -> tuple[set[str], set[str], set[str]]:
-    """From a fresh client: committed article ids, the chunk ids their texts make, stored chunk ids."""
+def _committed(data: Path) -> set[str]:
+    """From a fresh client: the committed article ids."""
     from rag.config import load_settings
     from rag.index.client import forget_embedded
     from rag.index.embed import embedder_name
-    from rag.index.store import ChromaStore
-    from rag.text import chunk_article
+    from rag.index.store import ArchiveStore
 
     forget_embedded(data)
-    store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
-    ids = {a.article_id for a in store.list_articles()}
-    expected = {c.chunk_id for _, art in store.iter_articles() for c in chunk_article(art)}
-    stored = {i for i, _ in store.chunk_rows()}
+    ids = set(ArchiveStore(data, embedder_name=embedder_name(load_settings().embedder)).digests())
     forget_embedded(data)
-    return ids, expected, stored
+    return ids
 
 
 def test_kill_9_during_an_upload_leaves_before_or_after(seeded, tmp_path):
     corpus, seed, body = seeded
     uploaded = {a["id"] for a in body["articles"]}
-    before_ids = _committed(seed)[0]
+    before_ids = _committed(seed)
     before = index_state(seed)
     log = tmp_path / "serve.log"
 
@@ -131,7 +126,7 @@ def test_kill_9_during_an_upload_leaves_before_or_after(seeded, tmp_path):
         assert out.get("status") == 200, out
     finally:
         stop(server)
-    after_ids = _committed(done)[0]
+    after_ids = _committed(done)
     assert after_ids == before_ids | uploaded
     after = index_state(done)
 
@@ -161,10 +156,10 @@ def test_kill_9_during_an_upload_leaves_before_or_after(seeded, tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         t.join(timeout=30)  # type: ignore[attr-defined]
-        ids, expected, stored = _committed(data)
+        ids = _committed(data)
         assert ids in (before_ids, after_ids), f"{len(ids - before_ids)} of {N_UPLOAD} uploaded committed"
-        assert expected <= stored, "a committed article is missing vectors"
-        strays = len(stored - expected)
+        strays = stray_vectors(data)  # sentences and passages of uncommitted versions
+        assert strays >= 0, "a committed article is missing derived rows"
 
         server, url = _serve(data, log)  # restarts on the killed folder and answers from it
         try:
@@ -219,22 +214,28 @@ def test_an_api_write_is_one_commit_a_folder_ingest_is_batched(fake_pipeline, tm
     assert len(calls) > 1 and sum(calls) == N_UPLOAD
 
 
-def test_a_replaced_articles_old_vectors_go_only_after_its_new_row_is_committed(fake_pipeline, monkeypatch):
+def test_a_replaced_articles_old_rows_go_only_after_its_new_row_is_committed(fake_pipeline, monkeypatch):
+    """The old version's sentences and passages are dropped only once the new version's archive
+    row is committed, so a reader never finds the article without derived rows."""
     from rag.types import Article
+    from tests.conftest import consistent_counts
 
     old, new = _synth_articles(2)
     new = Article(old.article_id, new.published, new.text)
     fake_pipeline.add_articles([old])
     store = fake_pipeline.store
-    committed_at_delete: list[str] = []
-    real = store.delete_chunks
+    old_vid = store.rows_by_id([old.article_id])[old.article_id].vid
+    committed_at_drop: list[str] = []
+    real = store.drop_versions
 
-    def delete_chunks(ids):
-        if ids:
-            committed_at_delete.append(store.digests()[old.article_id])
-        return real(ids)
+    def drop_versions(vids):
+        if vids:
+            assert list(vids) == [old_vid]
+            committed_at_drop.append(store.digests()[old.article_id])
+        return real(vids)
 
-    monkeypatch.setattr(store, "delete_chunks", delete_chunks)
+    monkeypatch.setattr(store, "drop_versions", drop_versions)
     assert fake_pipeline.add_articles([new]).updated == (old.article_id,)
-    assert committed_at_delete == [new.digest]
-    assert {i for i, _ in store.chunk_rows()} == {c.chunk_id for c in chunk_article(new)}
+    assert committed_at_drop == [new.digest]
+    assert consistent_counts(store) == (1, len(chunk_article(new)))
+    assert all(vid != old_vid for _, vid in store.vectors.rows())

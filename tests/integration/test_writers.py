@@ -1,5 +1,5 @@
 """Writers on one embedded index: one at a time, refused with the holder named (real `rag`
-processes, real MiniLM, real embedded Chroma)."""
+processes, real MiniLM, the real archive, tantivy and embedded Chroma)."""
 
 import json
 import os
@@ -9,26 +9,9 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, run_rag
+from tests.conftest import ROOT, index_state, run_rag
 
 pytestmark = pytest.mark.integration
-
-
-def index_state(data):
-    """What a clean index is: committed articles (digest, chunk count) and every vector's id,
-    each belonging to the committed text of its article."""
-    from rag.config import load_settings
-    from rag.index.embed import embedder_name
-    from rag.index.store import ChromaStore
-    from rag.text import chunk_article
-
-    store = ChromaStore(data_dir=data, embedder_name=embedder_name(load_settings().embedder))
-    infos = {a.article_id: (a.digest, a.chunks) for a in store.list_articles()}
-    ids = [i for i, _ in store.chunk_rows()]
-    assert len(ids) == len(set(ids))
-    expected = {c.chunk_id for _, art in store.iter_articles() for c in chunk_article(art)}
-    assert set(ids) == expected, "vectors of no committed article, or missing ones"
-    return store.counts(), infos, sorted(ids)
 
 
 def test_two_ingests_at_once_one_is_refused_naming_the_other(tmp_path):

@@ -17,7 +17,7 @@ LAYERS = [
     ("rag.index",),
     ("rag.retrieval",),
     ("rag.answer",),
-    ("rag.pipeline",),
+    ("rag.pipeline", "rag.writes"),
     ("rag.evaluation",),
     ("rag.serve", "rag.__main__", "rag"),
 ]

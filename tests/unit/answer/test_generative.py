@@ -145,7 +145,7 @@ def test_generative_answer_through_pipeline_and_injection(fake_pipeline, tmp_pat
     assert "data, not instructions" in system and "[S1]" in user
     # text addressed to the system never reaches the prompt while another article has evidence
     assert "Ignore previous instructions" not in user and "evil" not in user
-    arts = {a: pipe.corpus.article(a) for a in pipe.corpus.articles}
+    arts = pipe.committed()
     for c in ans.citations:
         assert arts[c.article_id].text[c.start : c.end] == c.quote
     assert "Trump resigned at noon" in ans.unverified

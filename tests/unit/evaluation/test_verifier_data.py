@@ -26,7 +26,9 @@ def test_pairs_have_a_gold_positive_and_negatives():
     gold = [p for p in pairs if p.kind == "gold"]
     assert len(gold) == 1 and gold[0].label == 1 and "Gustave Eiffel" in gold[0].sentence
     assert gold[0].previous.startswith("The Eiffel Tower was completed")
-    assert all(p.label == 0 for p in pairs if p.kind in ("para", "title", "negation", "swap_name", "swap_word"))
+    assert all(
+        p.label == 0 for p in pairs if p.kind in ("para", "title", "negation", "swap_name", "swap_word")
+    )
     assert any(p.kind == "para" for p in pairs)
 
 
@@ -57,5 +59,8 @@ def test_perturbations_change_the_question_and_not_what_the_sentence_supports():
 
 
 def test_deterministic_for_a_seed():
-    qs = [qa("Who designed the Eiffel Tower?", ["Gustave Eiffel"]), qa("How tall is the tower?", ["330 metres"])]
+    qs = [
+        qa("Who designed the Eiffel Tower?", ["Gustave Eiffel"]),
+        qa("How tall is the tower?", ["330 metres"]),
+    ]
     assert build_pairs(qs, seed=5) == build_pairs(qs, seed=5)

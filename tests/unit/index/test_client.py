@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from rag.errors import ConfigError
+from rag.index.chroma import ChromaPassages
 from rag.index.client import is_timeout, server_failure
-from rag.index.store import ChromaStore
 
 URL = "http://127.0.0.1:8000"
 
@@ -42,4 +42,4 @@ def test_refused_is_unreachable_and_other_errors_are_not_ours():
 @pytest.mark.parametrize("timeout", [0, -1.0])
 def test_store_refuses_a_deadline_that_is_not_positive(timeout):
     with pytest.raises(ConfigError, match="RAG_CHROMA_TIMEOUT"):
-        ChromaStore(url=URL, timeout=timeout)
+        ChromaPassages(url=URL, timeout=timeout)

@@ -1,0 +1,126 @@
+"""Article views: the committed article versions a question needs, read on demand and kept in a
+bounded LRU (``size`` articles, about 40 KB each: text, float16 sentence vectors, chunks once cut).
+
+A view is keyed by its version id, which never changes meaning: a cached view stays right until
+its version is replaced or deleted, and ``follow`` (on a new generation) lets those go. An
+article id resolves to its committed version through a map emptied at every generation."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.protocols import ArticleStore, StoredArticle
+from rag.text import chunk_article
+from rag.types import Article, ArticleInfo, Chunk
+
+log = logging.getLogger(__name__)
+VIEW_CACHE = 1024
+
+
+@dataclass
+class ArticleView:
+    """One committed article version as the answerer reads it; its chunks are cut on first use
+    (dense search scores an article's sentences by their vectors before it needs any chunk)."""
+
+    vid: int
+    info: ArticleInfo
+    article: Article
+    vectors: np.ndarray  # float16, one row per chunk
+    _tokens: frozenset[str] | None = field(default=None, repr=False)
+    _chunks: list[Chunk] | None = field(default=None, repr=False)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        if self._chunks is None:
+            chunks = chunk_article(self.article)
+            if len(chunks) != self.info.chunks:  # another chunker wrote it (the format check's job)
+                log.error(
+                    "article %s: %d chunks, %d stored", self.info.article_id, len(chunks), self.info.chunks
+                )
+                chunks = []
+            self._chunks = chunks
+        return self._chunks
+
+
+class ArticleViews:
+    """A bounded LRU of article views over a store (thread-safe)."""
+
+    def __init__(self, store: ArticleStore, size: int = VIEW_CACHE) -> None:
+        if size < 1:
+            raise ValueError(f"the view cache needs room for at least 1 article, got {size}")
+        self.store, self.size = store, size
+        self._views: OrderedDict[int, ArticleView] = OrderedDict()
+        self._ids: dict[str, int | None] = {}  # article id -> committed vid (None: not committed)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def follow(self) -> None:
+        """After the store changed: forget id -> version, and drop views of versions gone since."""
+        self._ids = {}
+        held = list(self._views)
+        kept = self.store.committed_vids(held) if held else set()
+        with self._lock:
+            for vid in held:
+                if vid not in kept:
+                    self._views.pop(vid, None)
+
+    def get(self, vids: list[int]) -> dict[int, ArticleView]:
+        out: dict[int, ArticleView] = {}
+        with self._lock:
+            for v in vids:
+                view = self._views.get(v)
+                if view is not None:
+                    self._views.move_to_end(v)
+                    out[v] = view
+        missing = sorted({v for v in vids if v not in out})
+        if missing:
+            rows = self.store.rows_by_vid(missing)
+            vectors = self.store.sentence_vectors_of(list(rows))
+            for vid, row in rows.items():
+                view = _view(row, vectors.get(vid))
+                if view is not None:
+                    out[vid] = view
+                    self._keep(view)
+        return out
+
+    def of(self, article_id: str) -> ArticleView | None:
+        vid = self._ids.get(article_id, -1)
+        if vid is None:
+            return None
+        view = self._views.get(vid) if vid >= 0 else None
+        if view is not None:  # the hot path: the answerer asks about the same few articles often
+            return view
+        if vid < 0:
+            row = self.store.rows_by_id([article_id]).get(article_id)
+            vid = self._ids[article_id] = None if row is None else row.vid
+            if vid is None:
+                return None
+        return self.get([vid]).get(vid)
+
+    def _keep(self, view: ArticleView) -> None:
+        with self._lock:
+            self._views[view.vid] = view
+            self._ids[view.info.article_id] = view.vid
+            while len(self._views) > self.size:
+                self._views.popitem(last=False)
+
+
+def _view(row: StoredArticle, vectors: np.ndarray | None) -> ArticleView | None:
+    """A row and its flat float16 vectors as a view; None if the text is not what its writer
+    committed (digest) or the vectors do not fit its chunk count."""
+    if row.article.digest != row.info.digest:
+        log.warning("article %s: text does not match its digest; re-ingest it", row.info.article_id)
+        return None
+    n = row.info.chunks
+    if vectors is None or (vectors.size % n if n else vectors.size):
+        log.warning("article %s: stored vectors do not match its chunks; re-ingest it", row.info.article_id)
+        return None
+    vecs = vectors.reshape(n, vectors.size // n) if n else np.zeros((0, 0), dtype=np.float16)
+    return ArticleView(row.vid, row.info, row.article, vecs)
