@@ -2,7 +2,7 @@
 sentence (and the sentence before it) and gives P(this sentence answers the question).
 
 It is all-MiniLM-L6-v2 fine-tuned as a cross-encoder on SQuAD 2.0 train titles
-(``python -m rag.evaluation.train_verifier``; the model card is ``rag/answer/verifier.md``),
+(``python -m rag.evaluation.train_verifier``; the model card is ``docs/verifier.md``),
 exported to one int8 ONNX file (``rag/answer/verifier.onnx``, sha256 checked at load). The
 answerer asks it about its few best candidates only, in one batch: it orders them and is the
 strongest input of the answer/abstain decision.

