@@ -25,6 +25,7 @@ from rag.answer.question import (
     aliases,
     analyse_question,
     is_speech,
+    leans_back,
     same_particulars,
     type_fits,
 )
@@ -247,6 +248,12 @@ class ExtractiveAnswerer:
                 quotes.append((c.chunk, "answer"))
                 used.add(c.chunk.chunk_id)
                 break
+        # A lead that only restates the question ("X also commented on reports that ...") is
+        # answered by the sentence after it when that one points back to it ("He dismissed ...").
+        follows = nxt is not None and leans_back(nxt.text) and nxt.chunk_id not in used
+        if nxt is not None and follows and len(quotes) == 1 < room and self.restates(q, best):
+            quotes.append((nxt, "answer"))
+            used.add(nxt.chunk_id)
         # One corroborating report from another source, when there is room.
         taken = {src.cluster_of(best)} | ({src.cluster_of(rival)} if rival is not None else set())
         if len(quotes) + len(extra) < cap:
@@ -284,6 +291,11 @@ class ExtractiveAnswerer:
         if best.ver is not None and other.ver is not None:
             return other.ver >= 0.5 * best.ver and other.ver >= 0.3
         return best.score - other.score <= self.config.other_within
+
+    def restates(self, q: QuestionInfo, best: Candidate) -> bool:
+        """Does the lead say little beyond the question's own words (at most a third of its
+        content tokens are not the question's), so the answer is more likely in what follows?"""
+        return 3 * len(best.toks - set(q.tokens)) <= len(best.toks)
 
     def adds_fact(self, q: QuestionInfo, best: Candidate, other: Chunk) -> bool:
         """Does ``other`` hold something the question asks for that the lead sentence lacks: a
