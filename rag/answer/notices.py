@@ -72,6 +72,8 @@ def empty_range_notice(dr: DateRange, store: ArticleStore) -> str:
     if dr.is_open or store.count_published(dr) > 0:
         return ""
     day = dt.timedelta(days=1)
-    before = store.count_published(DateRange(None, dr.start - day)) if dr.start else 0
-    after = store.count_published(DateRange(dr.end + day, None)) if dr.end else 0
+    before = (
+        store.count_published(DateRange(None, dr.start - day)) if dr.start and dr.start > dt.date.min else 0
+    )
+    after = store.count_published(DateRange(dr.end + day, None)) if dr.end and dr.end < dt.date.max else 0
     return empty_range_message(dr, store.counts()[0], before, after)

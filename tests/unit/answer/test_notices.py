@@ -43,6 +43,11 @@ def test_the_notice_counts_through_the_store_and_is_silent_when_the_range_has_ar
     assert empty_range_notice(DateRange(D(2025, 9, 5), D(2025, 9, 5)), store) == ""
     msg = empty_range_notice(DateRange(D(2025, 10, 1), D(2025, 12, 31)), store)
     assert "All 3 articles" in msg and "2 before 2025-10-01, 1 after 2025-12-31" in msg
+    # the calendar's own ends have no day beyond them to count from
+    import datetime as dt
+
+    assert "All 3 articles" in empty_range_notice(DateRange(dt.date.min, D(2000, 1, 1)), store)
+    assert "All 3 articles" in empty_range_notice(DateRange(D(2030, 1, 1), dt.date.max), store)
 
 
 def test_sources_get_their_headline_and_outlet_and_the_frame_names_them():
