@@ -8,7 +8,7 @@
 - ``MiniLMEmbedder``: sentence-transformers on torch (``RAG_EMBEDDER=torch``).
 
 Both load lazily, offline, on the CPU; one model per process is shared. An index records
-which embedder built it, and refuses queries from the other (see ``ChromaStore``).
+which embedder built it, and refuses queries from the other (see ``ArchiveStore``).
 """
 
 from __future__ import annotations

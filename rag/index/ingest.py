@@ -1,13 +1,14 @@
 """Index article files: load, chunk, embed, write, skipping articles whose content is unchanged.
 
-Bad files are reported with their reason and never stop the others. Each article is written
-as a unit (chunks, then its article row as the commit marker), so an interrupted run leaves
-no half article visible and the next run repairs it. A folder is committed batch by batch (a
-crash loses at most one batch); ``one_commit`` (articles sent to a running service) writes all
-chunk rows first and every article row in one last call, so a kill -9 leaves none or all (up
-to ``ONE_COMMIT_MAX`` articles: well within one Chroma call; a bigger upload is batched). Embedding is batched across articles,
-which is where the time goes; on a large ingest a child process embeds the next batch while
-this one writes the current batch to Chroma (``ChildProcessEmbedder``).
+Bad files are reported with their reason and never stop the others. Each batch is written as
+``ArchiveStore.write_articles`` does it: journalled, derived rows (lexical index, passage vectors) first,
+then the archive rows in one SQLite transaction as the commit marker, so an interrupted run
+leaves no half article visible and the next writer or server start repairs it. A folder is
+committed batch by batch (a crash loses at most one batch); ``one_commit`` (articles sent to a
+running service) commits up to ``ONE_COMMIT_MAX`` articles at once, so a kill -9 leaves none or
+all (a bigger upload is batched). Embedding is batched across articles, which is where the time
+goes; on a large ingest a child process embeds the next batch while this one writes the current
+batch (``ChildProcessEmbedder``).
 """
 
 from __future__ import annotations
