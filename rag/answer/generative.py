@@ -292,7 +292,12 @@ def with_conflicts(result: Answer, extractive: Answer) -> Answer:
     have = {(c.article_id, c.start, c.end) for c in cites}
     text = result.answer
     lead = next((c for c in extractive.citations if c.role == "answer"), None)
-    if key & have and lead is not None and (lead.article_id, lead.start, lead.end) not in have:
+    if key & have and (lead is None or (lead.article_id, lead.start, lead.end) in have):
+        # the model quoted both sides: say so, naming the conflicting ones
+        marks = ", ".join(f"[{i}]" for i, c in enumerate(cites, 1) if c.role == "conflicting_report")
+        text += f"\nReports differ. {marks} conflicts with the other reports."
+        return replace(result, answer=text, citations=tuple(cites))
+    if key & have and lead is not None:
         # the model leaned on the conflicting report: show the one more sources back beside it
         cites.append(lead)
         text += (

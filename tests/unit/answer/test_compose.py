@@ -121,6 +121,11 @@ def test_generative_answer_keeps_the_conflicting_report_beside_it():
         ("seed", "answer"),
     ]
     assert "Reports differ." in out.answer and RULED_OUT in out.answer
+    # the model quoted both sides: the conflicting one is relabelled and named
+    both = (cit("seed", RULED_OUT, "answer"), cit("planted", NOT_RULED_OUT, "answer"))
+    out = with_conflicts(Answer(Q, "Accounts vary [1] [2]", False, both, mode="generative"), extractive)
+    assert [c.role for c in out.citations] == ["answer", "conflicting_report"]
+    assert out.answer.endswith("Reports differ. [2] conflicts with the other reports.")
     # no conflict: unchanged
     assert with_conflicts(model, Answer(Q, "x", False, extractive.citations[:1])) is model
 
