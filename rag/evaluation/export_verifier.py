@@ -20,12 +20,11 @@ EXITS = (2, 3, 4, 6)
 
 def export(model: Any, layers: int, path: Path) -> None:
     """The model up to ``layers``, with that exit's head, as an int8 ONNX graph at ``path``."""
-    import warnings
 
     import onnx
     import torch
 
-    from rag.index.onnx_model import OPSET, quantize_per_token
+    from rag.index.onnx_model import export_fp32, quantize_per_token
 
     if layers not in EXITS:
         raise SystemExit(f"--layers {layers}: the model has heads after layers {EXITS}")
@@ -47,20 +46,8 @@ def export(model: Any, layers: int, path: Path) -> None:
 
     model.eval()
     ids = torch.tensor([[101, 7592, 102, 2088, 102], [101, 7592, 102, 102, 0]])
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     fp32 = path.with_suffix(".fp32.onnx")
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Upto(),
-            (ids, (ids > 0).long(), torch.zeros_like(ids)),
-            str(fp32),
-            input_names=names,
-            output_names=["logit"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names},
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    export_fp32(Upto(), ids, fp32, "logit")
     graph = quantize_embeddings(quantize_per_token(onnx.load(str(fp32))))
     tmp = path.with_suffix(".tmp")
     onnx.save(graph, str(tmp))

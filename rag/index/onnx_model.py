@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,6 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def _export_and_quantize(src: Path, out: Path) -> None:
-    import warnings
 
     import onnx
     import torch
@@ -141,22 +141,30 @@ def _export_and_quantize(src: Path, out: Path) -> None:
 
     model = Pooled(AutoModel.from_pretrained(str(src)).eval())
     ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     fp32 = out / "fp32.onnx"
+    export_fp32(model, ids, fp32, "embedding")
+    onnx.save(quantize_per_token(onnx.load(str(fp32))), str(out / MODEL_FILE))
+    fp32.unlink()
+
+
+def export_fp32(module: Any, ids: Any, path: Path, output: str) -> None:
+    """Export a torch module taking BERT's three inputs (``input_ids``, ``attention_mask``,
+    ``token_type_ids``; batch and length dynamic) to an fp32 ONNX file, traced on ``ids``."""
+    import torch
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model,
+            module,
             (ids, (ids > 0).long(), torch.zeros_like(ids)),
-            str(fp32),
+            str(path),
             input_names=names,
-            output_names=["embedding"],
+            output_names=[output],
             dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names},
             opset_version=OPSET,
             dynamo=False,
         )
-    onnx.save(quantize_per_token(onnx.load(str(fp32))), str(out / MODEL_FILE))
-    fp32.unlink()
 
 
 def quantize_per_token(model: Any) -> Any:
