@@ -40,7 +40,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {size} | {r.get('chunks')} | {r.get('ingest_sentences_per_s')} ({r.get('embed_sentences_per_s')}) | "
             f"{r.get('ingest_vs_embedder')} | {_fmt(r.get('reingest_s'), ' s')} "
-            f"({_fmt(None if r.get('reingest_fraction') is None else round(100 * r['reingest_fraction'], 2), '%')}) | "
+            f"({_fmt(None if r.get('reingest_fraction') is None else round(100 * r['reingest_fraction'], 2), '%')}"
+            f"{'*' if r.get('reingest_fraction_estimated') else ''}) | "
             f"{gb:.2f} ({parts}) | {_fmt(_get(r, 'serve_api', 'spawn_to_healthz_s'))} / "
             f"{_fmt(_get(r, 'serve_chat', 'spawn_to_healthz_s'))} | {_fmt(mem.get('VmRSS'))} "
             f"({_fmt(mem.get('VmHWM'))}; {_fmt(mem.get('RssAnon'))} + {_fmt(mem.get('RssFile'))}) |"
@@ -57,6 +58,19 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_fmt(ip.get('repeat_p50_ms'))} / {_fmt(ip.get('repeat_p95_ms'))} | "
             f"{_fmt(ch.get('http_first_p50_ms'))} / {_fmt(ch.get('http_first_p95_ms'))} | "
             f"{_fmt(ch.get('http_repeat_p50_ms'))} / {_fmt(ch.get('http_repeat_p95_ms'))} |"
+        )
+    standin = [(size, r["standin_articles"]) for size, r in rows if r.get("standin_articles")]
+    lines += [
+        "",
+        "\\* re-ingest of the unchanged archive against a full ingest at the rate measured in that run "
+        "(the run ingested only the articles added since the size before).",
+    ]
+    for size, n in standin:
+        lines.append(
+            f"At {int(size):,} articles, {n:,} articles hold stand-in vectors (`bench/standin.py`: the normalised "
+            "sum of the real embedder's word vectors, for time); every other figure of that row (the ingest rate "
+            "included: the last articles were ingested by `rag ingest` with the real embedder) is measured as at "
+            "the other sizes."
         )
     notes = results.get("notes")
     if notes:

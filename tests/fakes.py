@@ -115,9 +115,8 @@ class FakeArticleStore:
     def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
         return {a: self.rows[self.ids[a]] for a in article_ids if a in self.ids}
 
-    def sentence_vectors(self, vid: int) -> np.ndarray | None:
-        v = self.vectors.get(vid)
-        return None if v is None else v.reshape(-1)
+    def chunk_spans_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        return {}  # none kept: views cut the texts again (as for archives written before offsets)
 
     def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
         return {v: self.vectors[v].reshape(-1) for v in vids if v in self.vectors}

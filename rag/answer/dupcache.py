@@ -5,8 +5,8 @@ Every answer clusters the articles its candidates come from (``Sources.of``): a 
 full texts, up to ~70 pairs, each a set intersection of a few hundred shingles (~1-2 ms a
 question at 1,000 articles, the largest part of a warm answer). The same articles come back
 question after question, so the verdict of a pair ("resemblance >= threshold") is kept,
-keyed by the two texts themselves: a verdict can never belong to another text, whatever the
-corpus view. The cache is emptied when the corpus generation changes (so replaced
+keyed by the two texts' 64-bit hashes (the texts themselves are not held, so the cache does
+not keep article texts alive past the corpus's own bounded cache). The cache is emptied when the corpus generation changes (so replaced
 articles' texts are let go) and when it holds ``max_pairs`` verdicts.
 
 The clusters equal ``near_duplicate_clusters``' exactly: both are the connected components
@@ -19,9 +19,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from rag.answer.diversity import NEAR_DUPLICATE, SHINGLE_WORDS, connected_clusters, resemble_at, shingles
+from rag.answer.diversity import (
+    NEAR_DUPLICATE,
+    SHINGLE_WORDS,
+    connected_clusters,
+    resemble_at,
+    shingle_hashes,
+)
 
-MAX_PAIRS = 200_000  # ~25 MB of verdicts; the texts themselves are the corpus's
+MAX_PAIRS = 200_000  # ~20 MB of verdicts
 
 
 class NearDuplicateCache:
@@ -36,7 +42,7 @@ class NearDuplicateCache:
             raise ValueError(f"max_pairs must be >= 1, got {max_pairs}")
         self.threshold, self.k, self.max_pairs = threshold, k, max_pairs
         self.generation: str | None = None
-        self._near: dict[tuple[str, str], bool] = {}
+        self._near: dict[tuple[int, int], bool] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -55,14 +61,15 @@ class NearDuplicateCache:
 
     def near(self, a: str, b: str) -> bool:
         """Do texts ``a`` and ``b`` resemble each other at ``threshold`` or more? (cached)"""
-        verdict = self._near.get((a, b))
+        ha, hb = hash(a), hash(b)
+        verdict = self._near.get((ha, hb))
         if verdict is None:
             verdict = self._compare(a, b)
             with self._lock:
                 if len(self._near) >= self.max_pairs:
                     self._near.clear()
-                self._near[(a, b)] = self._near[(b, a)] = verdict
+                self._near[(ha, hb)] = self._near[(hb, ha)] = verdict
         return verdict
 
     def _compare(self, a: str, b: str) -> bool:
-        return resemble_at(shingles(a, self.k), shingles(b, self.k), self.threshold)
+        return resemble_at(shingle_hashes(a, self.k), shingle_hashes(b, self.k), self.threshold)

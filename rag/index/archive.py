@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag.protocols import StoredArticle
 from rag.text.headline import headline
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS articles (
     text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles (published, article_id);
 CREATE TABLE IF NOT EXISTS vectors (vid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS spans (vid INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (article_id TEXT NOT NULL, vid INTEGER, old_vid INTEGER);
 """
 _COLS = "vid, article_id, published, digest, headline, chunks, passages, text"
@@ -147,6 +149,12 @@ class Archive:
         return gen
 
     # ------------------------------------------------------------------ reads
+    def _where_in(self, sql: str, keys: Sequence[object]) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``sql`` (ending in ``IN``) for ``keys``, 500 keys a query."""
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            yield from self._db().execute(f"{sql} ({','.join('?' * len(part))})", part)
+
     def counts(self) -> tuple[int, int, int]:
         """(articles, chunks, passages) committed."""
         n, c, p = (
@@ -170,12 +178,7 @@ class Archive:
         """Committed article id -> content digest (of ``ids`` only, when given)."""
         if ids is None:
             return dict(self._db().execute("SELECT article_id, digest FROM articles").fetchall())
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            part = list(ids[i : i + 500])
-            q = f"SELECT article_id, digest FROM articles WHERE article_id IN ({','.join('?' * len(part))})"
-            out.update(self._db().execute(q, part).fetchall())
-        return out
+        return dict(self._where_in("SELECT article_id, digest FROM articles WHERE article_id IN", ids))
 
     def vids(self) -> dict[str, int]:
         return {a: int(v) for a, v in self._db().execute("SELECT article_id, vid FROM articles")}
@@ -188,43 +191,37 @@ class Archive:
         return [ArticleInfo(a, _date(p), h, c, d) for a, p, h, c, d in rows]
 
     def by_vid(self, vids: Sequence[int]) -> dict[int, StoredArticle]:
-        out: dict[int, StoredArticle] = {}
-        for i in range(0, len(vids), 500):
-            part = list(vids[i : i + 500])
-            q = f"SELECT {_COLS} FROM articles WHERE vid IN ({','.join('?' * len(part))})"
-            out.update((r[0], _row(r)) for r in self._db().execute(q, part))
-        return out
+        return {r[0]: _row(r) for r in self._where_in(f"SELECT {_COLS} FROM articles WHERE vid IN", vids)}
 
     def existing(self, vids: Sequence[int]) -> set[int]:
         """Which of ``vids`` are committed versions."""
-        out: set[int] = set()
-        for i in range(0, len(vids), 500):
-            part = list(vids[i : i + 500])
-            q = f"SELECT vid FROM articles WHERE vid IN ({','.join('?' * len(part))})"
-            out.update(v for (v,) in self._db().execute(q, part))
-        return out
+        return {v for (v,) in self._where_in("SELECT vid FROM articles WHERE vid IN", vids)}
 
     def by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
-        out: dict[str, StoredArticle] = {}
-        for i in range(0, len(article_ids), 500):
-            part = list(article_ids[i : i + 500])
-            q = f"SELECT {_COLS} FROM articles WHERE article_id IN ({','.join('?' * len(part))})"
-            out.update((r[1], _row(r)) for r in self._db().execute(q, part))
-        return out
-
-    def vectors(self, vid: int) -> bytes | None:
-        """The float16 sentence vectors of a committed version, row-major, or None."""
-        r = self._db().execute("SELECT data FROM vectors WHERE vid=?", (vid,)).fetchone()
-        return None if r is None else bytes(r[0])
+        return {
+            r[1]: _row(r)
+            for r in self._where_in(f"SELECT {_COLS} FROM articles WHERE article_id IN", article_ids)
+        }
 
     def vectors_of(self, vids: Sequence[int]) -> dict[int, bytes]:
         """The float16 sentence vectors of committed versions (absent ones left out)."""
-        out: dict[int, bytes] = {}
-        for i in range(0, len(vids), 500):
-            part = list(vids[i : i + 500])
-            q = f"SELECT vid, data FROM vectors WHERE vid IN ({','.join('?' * len(part))})"
-            out.update((v, bytes(d)) for v, d in self._db().execute(q, part))
-        return out
+        return {v: bytes(d) for v, d in self._where_in("SELECT vid, data FROM vectors WHERE vid IN", vids)}
+
+    def spans_of(self, vids: Sequence[int]) -> dict[int, bytes]:
+        """The chunk offsets (int32 start, end pairs) of committed versions; an archive written
+        before offsets were kept has none (readers then cut the text again)."""
+        return {v: bytes(d) for v, d in self._where_in("SELECT vid, data FROM spans WHERE vid IN", vids)}
+
+    def without_spans(self, limit: int = 500) -> list[StoredArticle]:
+        """Up to ``limit`` committed versions whose chunk offsets are not stored."""
+        q = f"SELECT {_COLS} FROM articles WHERE vid NOT IN (SELECT vid FROM spans) ORDER BY vid LIMIT ?"
+        return [_row(r) for r in self._db().execute(q, (limit,))]
+
+    def add_spans(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Store chunk offsets of committed versions (no generation change: what readers derive
+        from a text does not change)."""
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?)", rows)
 
     def iter_rows(self, batch: int = 500) -> Iterator[StoredArticle]:
         """Every committed article, in vid order, a batch of rows at a time."""
@@ -261,15 +258,17 @@ class Archive:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('next_vid', ?)", (str(nxt + len(writes)),))
         return out
 
-    def commit(self, rows: Sequence[tuple[int, Article, int, int, bytes]], writer: str) -> int:
-        """Commit article versions ``(vid, article, chunks, passages, float16 vectors)`` in one
-        transaction, replacing any older version of each; returns the new generation."""
+    def commit(self, rows: Sequence[tuple[int, Article, int, int, bytes, bytes]], writer: str) -> int:
+        """Commit article versions ``(vid, article, chunks, passages, float16 vectors, int32 chunk
+        offsets)`` in one transaction, replacing any older version of each; returns the new
+        generation."""
         with self._write() as db:
-            for vid, a, n_chunks, n_passages, vectors in rows:
+            for vid, a, n_chunks, n_passages, vectors, spans in rows:
                 gone = db.execute("SELECT vid FROM articles WHERE article_id=?", (a.article_id,)).fetchone()
                 if gone is not None:
                     db.execute("DELETE FROM articles WHERE vid=?", gone)
                     db.execute("DELETE FROM vectors WHERE vid=?", gone)
+                    db.execute("DELETE FROM spans WHERE vid=?", gone)
                 db.execute(
                     f"INSERT INTO articles ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -284,6 +283,7 @@ class Archive:
                     ),
                 )
                 db.execute("INSERT INTO vectors VALUES (?, ?)", (vid, sqlite3.Binary(vectors)))
+                db.execute("INSERT OR REPLACE INTO spans VALUES (?, ?)", (vid, sqlite3.Binary(spans)))
             return self._bump(db, writer)
 
     def delete(self, article_ids: Sequence[str], writer: str) -> tuple[list[str], int | None]:
@@ -296,6 +296,7 @@ class Archive:
                 if r is not None:
                     db.execute("DELETE FROM articles WHERE vid=?", r)
                     db.execute("DELETE FROM vectors WHERE vid=?", r)
+                    db.execute("DELETE FROM spans WHERE vid=?", r)
                     found.append(a)
             gen = self._bump(db, writer) if found else None
         return found, gen
@@ -310,6 +311,7 @@ class Archive:
         with self._write() as db:
             db.execute("DELETE FROM articles")
             db.execute("DELETE FROM vectors")
+            db.execute("DELETE FROM spans")
             db.execute("DELETE FROM pending")
             db.execute("DELETE FROM meta WHERE key NOT IN ('next_vid', 'generation', 'writer')")
             self._bump(db, "reset")

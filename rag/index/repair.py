@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.errors import StoreWriteError
-from rag.index.rows import passage_vectors
+from rag.index.rows import passage_vectors, span_bytes
 from rag.text import tokenize
 from rag.text.passages import article_passages
 from rag.text.sentences import chunk_article
@@ -106,6 +106,8 @@ def repair(store: ArchiveStore) -> Diagnosis:
     """Diagnose and fix every part from the archive; returns what was found. Unreadable texts are
     a StoreWriteError naming the fix (they are the one part that cannot be derived)."""
     d = diagnose(store)
+    if not d.texts_unreadable:
+        keep_spans(store)
     if d.texts_unreadable:
         raise StoreWriteError(
             f"the index at {store.location} cannot be read ({d.describe()}): rebuild it from "
@@ -128,6 +130,19 @@ def repair(store: ArchiveStore) -> Diagnosis:
     return d
 
 
+def keep_spans(store: ArchiveStore) -> int:
+    """Store the chunk offsets of rows written before the archive kept them (readers cut those
+    texts again on every first read); returns how many rows gained them."""
+    done = 0
+    with store.writing():
+        while rows := store.archive.without_spans(500):
+            store.archive.add_spans([(r.vid, span_bytes(chunk_article(r.article))) for r in rows])
+            done += len(rows)
+    if done:
+        log.info("index at %s: chunk offsets stored for %d articles", store.location, done)
+    return done
+
+
 def _add_passages(store: ArchiveStore, vids: list[int]) -> None:
     """Passage vectors of committed versions, from their stored sentence vectors."""
 
@@ -135,7 +150,7 @@ def _add_passages(store: ArchiveStore, vids: list[int]) -> None:
         rows = store.archive.by_vid(vids[i : i + 200])
         ids, vecs, pvids, days = [], [], [], []
         for vid, row in rows.items():
-            flat = store.sentence_vectors(vid)
+            flat = store.sentence_vectors_of([vid]).get(vid)
             if flat is None or row.info.chunks == 0:
                 continue
             ranges = article_passages(row.article)
@@ -158,7 +173,7 @@ def rebuild_lexical(store: ArchiveStore) -> None:
 
 def _dim(store: ArchiveStore) -> int:
     for vid, _ in store.archive.versions():
-        flat = store.sentence_vectors(vid)
+        flat = store.sentence_vectors_of([vid]).get(vid)
         row = store.archive.by_vid([vid]).get(vid)
         if flat is not None and row is not None and row.info.chunks:
             return int(flat.size // row.info.chunks)

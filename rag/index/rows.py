@@ -91,3 +91,9 @@ def passage_vectors(vectors: np.ndarray, ranges: Sequence[tuple[int, int]]) -> n
     )
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def span_bytes(chunks: Sequence[Chunk]) -> bytes:
+    """Chunk offsets as int32 (start, end) pairs, as the archive keeps them so that readers need
+    not cut the text again."""
+    return np.array([(c.start, c.end) for c in chunks], dtype=np.int32).reshape(-1, 2).tobytes()

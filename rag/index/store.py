@@ -27,7 +27,7 @@ from rag.index.archive import Archive, int_date
 from rag.index.chroma import ChromaPassages
 from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
-from rag.index.rows import format_difference, passage_vectors
+from rag.index.rows import format_difference, passage_vectors, span_bytes
 from rag.protocols import StoredArticle
 from rag.text import CHUNKER, tokenize
 from rag.text.passages import PASSAGES, article_passages
@@ -153,13 +153,13 @@ class ArchiveStore:
     def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
         return self.archive.by_id(article_ids)
 
-    def sentence_vectors(self, vid: int) -> np.ndarray | None:
-        """A committed version's sentence vectors (float16, one row per chunk), or None."""
-        data = self.archive.vectors(vid)
-        return None if data is None else np.frombuffer(data, dtype=np.float16)
-
     def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Committed versions' sentence vectors (flat float16, a row per chunk once reshaped)."""
         return {v: np.frombuffer(d, dtype=np.float16) for v, d in self.archive.vectors_of(vids).items()}
+
+    def chunk_spans_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored chunk offsets, (n, 2) int32 a version (none for rows written before they were kept)."""
+        return {v: np.frombuffer(d, np.int32).reshape(-1, 2) for v, d in self.archive.spans_of(vids).items()}
 
     def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
         """The ``k`` best BM25 (vid, chunk number, score); versions may be uncommitted."""
@@ -248,7 +248,7 @@ class ArchiveStore:
                 days += [article.published_int] * len(ranges)
                 lex.add(vid, article.published_int, [tokenize(c.text) for c in chunks])
                 f16 = np.asarray(vectors, dtype=np.float16).tobytes()
-                rows.append((vid, article, len(chunks), len(ranges), f16))
+                rows.append((vid, article, len(chunks), len(ranges), f16, span_bytes(chunks)))
             if ids:
                 self.vectors.upsert(ids, np.concatenate(pvecs), pvids, days)
             lex.commit()  # the derived rows are durable before the commit marker

@@ -31,13 +31,14 @@ class ArticleView:
     info: ArticleInfo
     article: Article
     vectors: np.ndarray  # float16, one row per chunk
+    spans: np.ndarray | None = None  # int32 (start, end) per chunk, as the writer cut them
     _tokens: frozenset[str] | None = field(default=None, repr=False)
     _chunks: list[Chunk] | None = field(default=None, repr=False)
 
     @property
     def chunks(self) -> list[Chunk]:
         if self._chunks is None:
-            chunks = chunk_article(self.article)
+            chunks = chunk_article(self.article) if self.spans is None else _cut(self.article, self.spans)
             if len(chunks) != self.info.chunks:  # another chunker wrote it (the format check's job)
                 log.error(
                     "article %s: %d chunks, %d stored", self.info.article_id, len(chunks), self.info.chunks
@@ -83,8 +84,9 @@ class ArticleViews:
         if missing:
             rows = self.store.rows_by_vid(missing)
             vectors = self.store.sentence_vectors_of(list(rows))
+            spans = self.store.chunk_spans_of(list(rows))
             for vid, row in rows.items():
-                view = _view(row, vectors.get(vid))
+                view = _view(row, vectors.get(vid), spans.get(vid))
                 if view is not None:
                     out[vid] = view
                     self._keep(view)
@@ -112,7 +114,18 @@ class ArticleViews:
                 self._views.popitem(last=False)
 
 
-def _view(row: StoredArticle, vectors: np.ndarray | None) -> ArticleView | None:
+def _cut(article: Article, spans: np.ndarray) -> list[Chunk]:
+    """The chunks at stored offsets (what ``chunk_article`` gave the writer), without cutting again."""
+    a, digest, text = article, article.digest, article.text
+    return [
+        Chunk(a.article_id, a.published, i, s, e, text[s:e], digest)
+        for i, (s, e) in enumerate(spans.tolist())
+    ]
+
+
+def _view(
+    row: StoredArticle, vectors: np.ndarray | None, spans: np.ndarray | None = None
+) -> ArticleView | None:
     """A row and its flat float16 vectors as a view; None if the text is not what its writer
     committed (digest) or the vectors do not fit its chunk count."""
     if row.article.digest != row.info.digest:
@@ -123,4 +136,6 @@ def _view(row: StoredArticle, vectors: np.ndarray | None) -> ArticleView | None:
         log.warning("article %s: stored vectors do not match its chunks; re-ingest it", row.info.article_id)
         return None
     vecs = vectors.reshape(n, vectors.size // n) if n else np.zeros((0, 0), dtype=np.float16)
-    return ArticleView(row.vid, row.info, row.article, vecs)
+    if spans is not None and len(spans) != n:
+        spans = None  # not this version's: cut the text again
+    return ArticleView(row.vid, row.info, row.article, vecs, spans)

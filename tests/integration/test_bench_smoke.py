@@ -62,3 +62,36 @@ def test_soak_short(seeded, tmp_path):
         )
     report = json.loads((tmp_path / "soak.json").read_text())
     assert code == 0 and report["errors"] == 0 and report["requests"] > 0
+
+
+def test_standin_embedder_is_normalised_and_word_shaped():
+    from bench.standin import StandInEmbedder
+    from rag.index.embed import FakeHashEmbedder
+
+    real = FakeHashEmbedder(dim=32)
+    emb = StandInEmbedder(real)
+    assert (emb.name, emb.dim) == (real.name, 32)  # opens an index the real embedder would
+    v = emb.embed_documents(["Kyiv grain talks resumed", "grain talks in Kyiv", "Budget of Oslo rail"])
+    assert v.shape == (3, 32) and abs(float(v[0] @ v[0]) - 1) < 1e-5
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2])  # sentences sharing words are nearer
+    assert (emb.embed_query("grain") == real.embed_query("grain")).all()  # questions: the real one
+
+
+def test_archive_bench_small(tmp_path, minilm, monkeypatch):
+    """A 30-article archive run, its first 20 articles with stand-in vectors: every figure is
+    recorded (not judged) and the reports are written."""
+    from bench import archive
+
+    monkeypatch.setattr(archive, "HTTP_QUESTIONS", 5)
+    monkeypatch.setattr(archive, "REPEATED", 3)
+    monkeypatch.setattr(archive, "INPROCESS_QUESTIONS", 5)
+    monkeypatch.setattr(archive, "EMBED_SAMPLE", 64)
+    row = archive.bench_size(30, tmp_path / "work", tmp_path, None, standin_until=20)
+    assert row["standin_articles"] == 20 and row["ingest_runs"] == 1
+    assert 0 < row["ingested_chunks"] < row["chunks"]  # the last 10 articles, by the real `rag ingest`
+    assert row["reingest_fraction_estimated"] and row["reingest_fraction"] > 0
+    assert row["serve_api"]["spawn_to_healthz_s"] > 0 and row["serve_chat"]["questions"] == 8
+    assert row["in_process"]["first_p50_ms"] > 0
+    archive.write_reports({"sizes": {"30": row}}, tmp_path)
+    assert "| 30 |" in (tmp_path / "archive.md").read_text()
+    assert "stand-in" in (tmp_path / "archive.md").read_text()

@@ -245,9 +245,32 @@ def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(
     assert a.digests() == b.digests() and consistent(a) == consistent(b)
     rows_a, rows_b = a.rows_by_id(sorted(a.digests())), b.rows_by_id(sorted(b.digests()))
     for aid, ra in rows_a.items():
-        va, vb = a.sentence_vectors(ra.vid), b.sentence_vectors(rows_b[aid].vid)
+        va, vb = (
+            a.sentence_vectors_of([ra.vid])[ra.vid],
+            b.sentence_vectors_of([rows_b[aid].vid])[rows_b[aid].vid],
+        )
         assert va is not None and vb is not None and np.array_equal(va, vb)
     ids = sorted(i for i, _ in a.vectors.rows())
     assert ids == sorted(i for i, _ in b.vectors.rows())
     pa, pb = a.vectors.vectors_of(ids), b.vectors.vectors_of(ids)
     assert all(np.array_equal(pa[i], pb[i]) for i in ids)
+
+
+def test_chunk_offsets_are_kept_and_an_older_archive_gains_them_on_ingest(fake_pipeline, tmp_path):
+    src = tmp_path / "src"
+    write_article(src, "a1.txt", "U.S. aid rose on Sept. 4 sharply. Briefly. It fell again later that week.")
+    fake_pipeline.ingest([src])
+    store = fake_pipeline.store
+    vid = store.rows_by_id(["a1"])["a1"].vid
+    art = store.get_article("a1")
+    assert art is not None
+    expected = [(c.start, c.end) for c in chunk_article(art)]
+    assert store.chunk_spans_of([vid])[vid].tolist() == [list(s) for s in expected]
+    with store.archive._write() as db:  # as an archive written before offsets were kept
+        db.execute("DELETE FROM spans")
+    fake_pipeline.corpus._cache._views.clear()
+    assert [c.text for c in fake_pipeline.corpus.views([vid])[vid].chunks] == [
+        c.text for c in chunk_article(art)
+    ]
+    assert fake_pipeline.ingest([src]).unchanged == ("a1",)  # `rag ingest` stores the missing offsets
+    assert store.chunk_spans_of([vid])[vid].tolist() == [list(s) for s in expected]

@@ -13,13 +13,16 @@ A = Article("a", dt.date(2025, 9, 1), "Trump ruled out ground troops on Monday. 
 B = Article("b", dt.date(2025, 9, 5), "Macron hosted the summit in Paris on Thursday.")
 
 
+SPANS = np.array([(0, 5), (6, 9)], dtype=np.int32).tobytes()
+
+
 def vectors(n: int, dim: int = 4) -> bytes:
     return np.arange(n * dim, dtype=np.float16).tobytes()
 
 
 def write(archive: Archive, *articles: Article) -> dict[str, int]:
     journal = archive.begin([a.article_id for a in articles])
-    archive.commit([(journal[a.article_id].vid, a, 2, 1, vectors(2)) for a in articles], "me")
+    archive.commit([(journal[a.article_id].vid, a, 2, 1, vectors(2), SPANS) for a in articles], "me")
     archive.finish(list(journal))
     return {a: p.vid for a, p in journal.items()}
 
@@ -35,8 +38,9 @@ def test_a_commit_is_read_back_by_version_and_by_id(tmp_path):
     assert archive.by_id(["b", "zz"]).keys() == {"b"}
     assert archive.existing([vids["a"], 999]) == {vids["a"]}
     assert np.array_equal(
-        np.frombuffer(archive.vectors(vids["b"]), np.float16), np.arange(8, dtype=np.float16)
+        np.frombuffer(archive.vectors_of([vids["b"]])[vids["b"]], np.float16), np.arange(8, dtype=np.float16)
     )
+    assert archive.spans_of([vids["a"], 999]) == {vids["a"]: SPANS} and archive.without_spans() == []
     assert [i.article_id for i in archive.list_articles()] == ["a", "b"]  # by date, then id
     assert archive.digests() == {"a": A.digest, "b": B.digest}
     assert [r.info.article_id for r in archive.iter_rows(batch=1)] == ["a", "b"]
@@ -66,7 +70,9 @@ def test_every_write_is_a_new_version_and_versions_are_never_reused(tmp_path):
     first = write(archive, A)["a"]
     second = write(archive, Article("a", A.published, "A new text replaces the old one entirely."))["a"]
     assert second > first
-    assert archive.existing([first, second]) == {second} and archive.vectors(first) is None
+    assert archive.existing([first, second]) == {second} and archive.vectors_of(
+        [first]
+    ) == {} == archive.spans_of([first])
     archive.reset()
     assert archive.counts() == (0, 0, 0)
     assert write(archive, A)["a"] > second  # a rebuild never hands out an old version id again
@@ -109,5 +115,18 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
     archive = Archive(tmp_path)
     journal = archive.begin(["a"])
     with pytest.raises(TypeError):
-        archive.commit([(journal["a"].vid, A, 2, 1, None)], "me")  # type: ignore[list-item]
+        archive.commit([(journal["a"].vid, A, 2, 1, None, SPANS)], "me")  # type: ignore[list-item]
     assert archive.counts() == (0, 0, 0) and archive.generation()[0] == 0
+
+
+def test_rows_written_before_offsets_were_kept_are_found_and_filled(tmp_path):
+    archive = Archive(tmp_path)
+    vids = write(archive, A, B)
+    with archive._write() as db:  # an archive from before the spans table had rows in it
+        db.execute("DELETE FROM spans WHERE vid=?", (vids["b"],))
+    gen = archive.generation()
+    assert [r.vid for r in archive.without_spans()] == [vids["b"]]
+    archive.add_spans([(vids["b"], SPANS)])
+    assert archive.without_spans() == [] and archive.generation() == gen  # readers need not reload
+    archive.delete(["b"], "me")
+    assert archive.spans_of([vids["b"]]) == {}
