@@ -115,7 +115,7 @@ class FakeArticleStore:
     def rows_by_id(self, article_ids: Sequence[str]) -> dict[str, StoredArticle]:
         return {a: self.rows[self.ids[a]] for a in article_ids if a in self.ids}
 
-    def chunk_spans_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
+    def chunk_cuts_of(self, vids: Sequence[int]) -> dict[int, tuple[np.ndarray, str]]:
         return {}  # none kept: views cut the texts again (as for archives written before offsets)
 
     def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS articles (
     text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles (published, article_id);
 CREATE TABLE IF NOT EXISTS vectors (vid INTEGER PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS spans (vid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cuts (vid INTEGER PRIMARY KEY, spans BLOB NOT NULL, tokens TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (article_id TEXT NOT NULL, vid INTEGER, old_vid INTEGER);
 """
 _COLS = "vid, article_id, published, digest, headline, chunks, passages, text"
@@ -180,9 +180,6 @@ class Archive:
             return dict(self._db().execute("SELECT article_id, digest FROM articles").fetchall())
         return dict(self._where_in("SELECT article_id, digest FROM articles WHERE article_id IN", ids))
 
-    def vids(self) -> dict[str, int]:
-        return {a: int(v) for a, v in self._db().execute("SELECT article_id, vid FROM articles")}
-
     def list_articles(self) -> list[ArticleInfo]:
         rows = self._db().execute(
             "SELECT article_id, published, headline, chunks, digest FROM articles "
@@ -207,21 +204,21 @@ class Archive:
         """The float16 sentence vectors of committed versions (absent ones left out)."""
         return {v: bytes(d) for v, d in self._where_in("SELECT vid, data FROM vectors WHERE vid IN", vids)}
 
-    def spans_of(self, vids: Sequence[int]) -> dict[int, bytes]:
-        """The chunk offsets (int32 start, end pairs) of committed versions; an archive written
-        before offsets were kept has none (readers then cut the text again)."""
-        return {v: bytes(d) for v, d in self._where_in("SELECT vid, data FROM spans WHERE vid IN", vids)}
+    def cuts_of(self, vids: Sequence[int]) -> dict[int, tuple[bytes, str]]:
+        """How committed versions were cut: chunk offsets (int32 start, end pairs), BM25 tokens (a
+        line a chunk); none for rows written before they were kept (readers then cut again)."""
+        q = "SELECT vid, spans, tokens FROM cuts WHERE vid IN"
+        return {v: (bytes(s), t) for v, s, t in self._where_in(q, vids)}
 
-    def without_spans(self, limit: int = 500) -> list[StoredArticle]:
-        """Up to ``limit`` committed versions whose chunk offsets are not stored."""
-        q = f"SELECT {_COLS} FROM articles WHERE vid NOT IN (SELECT vid FROM spans) ORDER BY vid LIMIT ?"
+    def without_cuts(self, limit: int = 500) -> list[StoredArticle]:
+        """Up to ``limit`` committed versions whose cuts are not stored."""
+        q = f"SELECT {_COLS} FROM articles WHERE vid NOT IN (SELECT vid FROM cuts) ORDER BY vid LIMIT ?"
         return [_row(r) for r in self._db().execute(q, (limit,))]
 
-    def add_spans(self, rows: Sequence[tuple[int, bytes]]) -> None:
-        """Store chunk offsets of committed versions (no generation change: what readers derive
-        from a text does not change)."""
+    def add_cuts(self, rows: Sequence[tuple[int, bytes, str]]) -> None:
+        """Store committed versions' cuts (no new generation: what is derived from a text stays)."""
         with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO spans VALUES (?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO cuts VALUES (?, ?, ?)", rows)
 
     def iter_rows(self, batch: int = 500) -> Iterator[StoredArticle]:
         """Every committed article, in vid order, a batch of rows at a time."""
@@ -258,17 +255,19 @@ class Archive:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('next_vid', ?)", (str(nxt + len(writes)),))
         return out
 
-    def commit(self, rows: Sequence[tuple[int, Article, int, int, bytes, bytes]], writer: str) -> int:
-        """Commit article versions ``(vid, article, chunks, passages, float16 vectors, int32 chunk
-        offsets)`` in one transaction, replacing any older version of each; returns the new
+    def commit(
+        self, rows: Sequence[tuple[int, Article, int, int, bytes, tuple[bytes, str]]], writer: str
+    ) -> int:
+        """Commit article versions ``(vid, article, chunks, passages, float16 vectors, cuts)``
+        (``cuts_of``) in one transaction, replacing any older version of each; returns the new
         generation."""
         with self._write() as db:
-            for vid, a, n_chunks, n_passages, vectors, spans in rows:
+            for vid, a, n_chunks, n_passages, vectors, (spans, tokens) in rows:
                 gone = db.execute("SELECT vid FROM articles WHERE article_id=?", (a.article_id,)).fetchone()
                 if gone is not None:
                     db.execute("DELETE FROM articles WHERE vid=?", gone)
                     db.execute("DELETE FROM vectors WHERE vid=?", gone)
-                    db.execute("DELETE FROM spans WHERE vid=?", gone)
+                    db.execute("DELETE FROM cuts WHERE vid=?", gone)
                 db.execute(
                     f"INSERT INTO articles ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -283,7 +282,9 @@ class Archive:
                     ),
                 )
                 db.execute("INSERT INTO vectors VALUES (?, ?)", (vid, sqlite3.Binary(vectors)))
-                db.execute("INSERT OR REPLACE INTO spans VALUES (?, ?)", (vid, sqlite3.Binary(spans)))
+                db.execute(
+                    "INSERT OR REPLACE INTO cuts VALUES (?, ?, ?)", (vid, sqlite3.Binary(spans), tokens)
+                )
             return self._bump(db, writer)
 
     def delete(self, article_ids: Sequence[str], writer: str) -> tuple[list[str], int | None]:
@@ -296,7 +297,7 @@ class Archive:
                 if r is not None:
                     db.execute("DELETE FROM articles WHERE vid=?", r)
                     db.execute("DELETE FROM vectors WHERE vid=?", r)
-                    db.execute("DELETE FROM spans WHERE vid=?", r)
+                    db.execute("DELETE FROM cuts WHERE vid=?", r)
                     found.append(a)
             gen = self._bump(db, writer) if found else None
         return found, gen
@@ -311,7 +312,7 @@ class Archive:
         with self._write() as db:
             db.execute("DELETE FROM articles")
             db.execute("DELETE FROM vectors")
-            db.execute("DELETE FROM spans")
+            db.execute("DELETE FROM cuts")
             db.execute("DELETE FROM pending")
             db.execute("DELETE FROM meta WHERE key NOT IN ('next_vid', 'generation', 'writer')")
             self._bump(db, "reset")

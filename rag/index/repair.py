@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.errors import StoreWriteError
-from rag.index.rows import passage_vectors, span_bytes
+from rag.index.rows import cut_row, passage_vectors
 from rag.text import tokenize
 from rag.text.passages import article_passages
 from rag.text.sentences import chunk_article
@@ -107,7 +107,7 @@ def repair(store: ArchiveStore) -> Diagnosis:
     a StoreWriteError naming the fix (they are the one part that cannot be derived)."""
     d = diagnose(store)
     if not d.texts_unreadable:
-        keep_spans(store)
+        keep_cuts(store)
     if d.texts_unreadable:
         raise StoreWriteError(
             f"the index at {store.location} cannot be read ({d.describe()}): rebuild it from "
@@ -130,16 +130,17 @@ def repair(store: ArchiveStore) -> Diagnosis:
     return d
 
 
-def keep_spans(store: ArchiveStore) -> int:
-    """Store the chunk offsets of rows written before the archive kept them (readers cut those
-    texts again on every first read); returns how many rows gained them."""
+def keep_cuts(store: ArchiveStore) -> int:
+    """Store the cuts (chunk offsets, tokens) of rows written before the archive kept them
+    (readers cut and tokenize those texts again on every first read); returns how many rows gained them."""
     done = 0
     with store.writing():
-        while rows := store.archive.without_spans(500):
-            store.archive.add_spans([(r.vid, span_bytes(chunk_article(r.article))) for r in rows])
+        while rows := store.archive.without_cuts(500):
+            cuts = [(r, chunk_article(r.article)) for r in rows]
+            store.archive.add_cuts([(r.vid, *cut_row(c, [tokenize(x.text) for x in c])) for r, c in cuts])
             done += len(rows)
     if done:
-        log.info("index at %s: chunk offsets stored for %d articles", store.location, done)
+        log.info("index at %s: chunk offsets and tokens stored for %d articles", store.location, done)
     return done
 
 

@@ -93,7 +93,9 @@ def passage_vectors(vectors: np.ndarray, ranges: Sequence[tuple[int, int]]) -> n
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def span_bytes(chunks: Sequence[Chunk]) -> bytes:
-    """Chunk offsets as int32 (start, end) pairs, as the archive keeps them so that readers need
-    not cut the text again."""
-    return np.array([(c.start, c.end) for c in chunks], dtype=np.int32).reshape(-1, 2).tobytes()
+def cut_row(chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]]) -> tuple[bytes, str]:
+    """How an article was cut, as the archive keeps it so that readers need not cut and tokenize
+    the text again: chunk offsets as int32 (start, end) pairs, and a line of tokens a chunk
+    (tokens never hold spaces or line breaks)."""
+    spans = np.array([(c.start, c.end) for c in chunks], dtype=np.int32).reshape(-1, 2).tobytes()
+    return spans, "\n".join(" ".join(t) for t in tokens)

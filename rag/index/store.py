@@ -27,7 +27,7 @@ from rag.index.archive import Archive, int_date
 from rag.index.chroma import ChromaPassages
 from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
-from rag.index.rows import format_difference, passage_vectors, span_bytes
+from rag.index.rows import cut_row, format_difference, passage_vectors
 from rag.protocols import StoredArticle
 from rag.text import CHUNKER, tokenize
 from rag.text.passages import PASSAGES, article_passages
@@ -154,12 +154,12 @@ class ArchiveStore:
         return self.archive.by_id(article_ids)
 
     def sentence_vectors_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Committed versions' sentence vectors (flat float16, a row per chunk once reshaped)."""
         return {v: np.frombuffer(d, dtype=np.float16) for v, d in self.archive.vectors_of(vids).items()}
 
-    def chunk_spans_of(self, vids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Stored chunk offsets, (n, 2) int32 a version (none for rows written before they were kept)."""
-        return {v: np.frombuffer(d, np.int32).reshape(-1, 2) for v, d in self.archive.spans_of(vids).items()}
+    def chunk_cuts_of(self, vids: Sequence[int]) -> dict[int, tuple[np.ndarray, str]]:
+        """Stored (chunk offsets as (n, 2) int32, token lines) a version (``Archive.cuts_of``)."""
+        cuts = self.archive.cuts_of(vids)
+        return {v: (np.frombuffer(s, np.int32).reshape(-1, 2), t) for v, (s, t) in cuts.items()}
 
     def lexical_hits(self, tokens: Sequence[str], k: int, dr: DateRange) -> list[tuple[int, int, float]]:
         """The ``k`` best BM25 (vid, chunk number, score); versions may be uncommitted."""
@@ -246,9 +246,9 @@ class ArchiveStore:
                 ids += [f"{vid}:{p}" for p in range(len(ranges))]
                 pvids += [vid] * len(ranges)
                 days += [article.published_int] * len(ranges)
-                lex.add(vid, article.published_int, [tokenize(c.text) for c in chunks])
+                lex.add(vid, article.published_int, tokens := [tokenize(c.text) for c in chunks])
                 f16 = np.asarray(vectors, dtype=np.float16).tobytes()
-                rows.append((vid, article, len(chunks), len(ranges), f16, span_bytes(chunks)))
+                rows.append((vid, article, len(chunks), len(ranges), f16, cut_row(chunks, tokens)))
             if ids:
                 self.vectors.upsert(ids, np.concatenate(pvecs), pvids, days)
             lex.commit()  # the derived rows are durable before the commit marker

@@ -141,7 +141,16 @@ class Corpus:
         if toks is None:
             if len(self._tokens) >= TOKEN_CACHE:
                 self._tokens.clear()
-            toks = self._tokens[chunk.chunk_id] = frozenset(tokenize(chunk.text))
+            view = self._view_of_chunk(chunk)
+            lines = (
+                view.token_lines.split("\n") if view is not None and view.token_lines is not None else None
+            )
+            words = (
+                lines[chunk.seq].split()
+                if lines is not None and chunk.seq < len(lines)
+                else tokenize(chunk.text)
+            )
+            toks = self._tokens[chunk.chunk_id] = frozenset(words)
         return toks
 
     def article_tokens(self, article_id: str) -> frozenset[str]:
@@ -149,7 +158,9 @@ class Corpus:
         view = self.view_of(article_id)
         if view is None:
             return frozenset()
-        if view._tokens is None:
+        if view._tokens is None and view.token_lines is not None:  # as the writer tokenized it
+            view._tokens = frozenset(view.token_lines.split())
+        elif view._tokens is None:
             # chunks are substrings of the text and no token spans a space: joining them with
             # spaces gives the union of their tokens in one pass
             view._tokens = frozenset(tokenize(" ".join(c.text for c in view.chunks)))

@@ -32,6 +32,7 @@ class ArticleView:
     article: Article
     vectors: np.ndarray  # float16, one row per chunk
     spans: np.ndarray | None = None  # int32 (start, end) per chunk, as the writer cut them
+    token_lines: str | None = None  # the writer's BM25 tokens, a line a chunk
     _tokens: frozenset[str] | None = field(default=None, repr=False)
     _chunks: list[Chunk] | None = field(default=None, repr=False)
 
@@ -84,9 +85,9 @@ class ArticleViews:
         if missing:
             rows = self.store.rows_by_vid(missing)
             vectors = self.store.sentence_vectors_of(list(rows))
-            spans = self.store.chunk_spans_of(list(rows))
+            cuts = self.store.chunk_cuts_of(list(rows))
             for vid, row in rows.items():
-                view = _view(row, vectors.get(vid), spans.get(vid))
+                view = _view(row, vectors.get(vid), cuts.get(vid))
                 if view is not None:
                     out[vid] = view
                     self._keep(view)
@@ -124,7 +125,7 @@ def _cut(article: Article, spans: np.ndarray) -> list[Chunk]:
 
 
 def _view(
-    row: StoredArticle, vectors: np.ndarray | None, spans: np.ndarray | None = None
+    row: StoredArticle, vectors: np.ndarray | None, cuts: tuple[np.ndarray, str] | None = None
 ) -> ArticleView | None:
     """A row and its flat float16 vectors as a view; None if the text is not what its writer
     committed (digest) or the vectors do not fit its chunk count."""
@@ -136,6 +137,6 @@ def _view(
         log.warning("article %s: stored vectors do not match its chunks; re-ingest it", row.info.article_id)
         return None
     vecs = vectors.reshape(n, vectors.size // n) if n else np.zeros((0, 0), dtype=np.float16)
-    if spans is not None and len(spans) != n:
-        spans = None  # not this version's: cut the text again
-    return ArticleView(row.vid, row.info, row.article, vecs, spans)
+    if cuts is None or len(cuts[0]) != n or cuts[1].count("\n") != max(n - 1, 0):
+        return ArticleView(row.vid, row.info, row.article, vecs)  # none kept: cut the text again
+    return ArticleView(row.vid, row.info, row.article, vecs, cuts[0], cuts[1])

@@ -7,6 +7,7 @@ import pytest
 
 from rag.index.ingest import chunk_article
 from rag.index.loader import parse_article
+from rag.text import tokenize
 from tests.conftest import consistent_counts as consistent
 from tests.conftest import write_article
 
@@ -256,21 +257,24 @@ def test_ingest_through_the_child_embedder_stores_what_in_process_ingest_stores(
     assert all(np.array_equal(pa[i], pb[i]) for i in ids)
 
 
-def test_chunk_offsets_are_kept_and_an_older_archive_gains_them_on_ingest(fake_pipeline, tmp_path):
+def test_chunk_offsets_and_tokens_are_kept_and_an_older_archive_gains_them_on_ingest(fake_pipeline, tmp_path):
     src = tmp_path / "src"
     write_article(src, "a1.txt", "U.S. aid rose on Sept. 4 sharply. Briefly. It fell again later that week.")
     fake_pipeline.ingest([src])
-    store = fake_pipeline.store
+    store, corpus = fake_pipeline.store, fake_pipeline.corpus
     vid = store.rows_by_id(["a1"])["a1"].vid
     art = store.get_article("a1")
     assert art is not None
-    expected = [(c.start, c.end) for c in chunk_article(art)]
-    assert store.chunk_spans_of([vid])[vid].tolist() == [list(s) for s in expected]
-    with store.archive._write() as db:  # as an archive written before offsets were kept
-        db.execute("DELETE FROM spans")
-    fake_pipeline.corpus._cache._views.clear()
-    assert [c.text for c in fake_pipeline.corpus.views([vid])[vid].chunks] == [
-        c.text for c in chunk_article(art)
-    ]
-    assert fake_pipeline.ingest([src]).unchanged == ("a1",)  # `rag ingest` stores the missing offsets
-    assert store.chunk_spans_of([vid])[vid].tolist() == [list(s) for s in expected]
+    chunks = chunk_article(art)
+    expected = ([[c.start, c.end] for c in chunks], "\n".join(" ".join(tokenize(c.text)) for c in chunks))
+    spans, lines = store.chunk_cuts_of([vid])[vid]
+    assert (spans.tolist(), lines) == expected and lines.count("\n") == 1  # "Briefly." joins the next one
+    assert [c.text for c in corpus.views([vid])[vid].chunks] == [c.text for c in chunks]
+    assert corpus.article_tokens("a1") == frozenset(tokenize(art.text)) and "u.s" in corpus.tokens(chunks[0])
+    with store.archive._write() as db:  # as an archive written before cuts were kept
+        db.execute("DELETE FROM cuts")
+    corpus._cache._views.clear()
+    assert [c.text for c in corpus.views([vid])[vid].chunks] == [c.text for c in chunks]  # cut again
+    assert fake_pipeline.ingest([src]).unchanged == ("a1",)  # `rag ingest` stores the missing cuts
+    spans, lines = store.chunk_cuts_of([vid])[vid]
+    assert (spans.tolist(), lines) == expected

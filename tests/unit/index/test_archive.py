@@ -13,7 +13,7 @@ A = Article("a", dt.date(2025, 9, 1), "Trump ruled out ground troops on Monday. 
 B = Article("b", dt.date(2025, 9, 5), "Macron hosted the summit in Paris on Thursday.")
 
 
-SPANS = np.array([(0, 5), (6, 9)], dtype=np.int32).tobytes()
+CUTS = (np.array([(0, 5), (6, 9)], dtype=np.int32).tobytes(), "trump rule\nair support")
 
 
 def vectors(n: int, dim: int = 4) -> bytes:
@@ -22,7 +22,7 @@ def vectors(n: int, dim: int = 4) -> bytes:
 
 def write(archive: Archive, *articles: Article) -> dict[str, int]:
     journal = archive.begin([a.article_id for a in articles])
-    archive.commit([(journal[a.article_id].vid, a, 2, 1, vectors(2), SPANS) for a in articles], "me")
+    archive.commit([(journal[a.article_id].vid, a, 2, 1, vectors(2), CUTS) for a in articles], "me")
     archive.finish(list(journal))
     return {a: p.vid for a, p in journal.items()}
 
@@ -40,7 +40,7 @@ def test_a_commit_is_read_back_by_version_and_by_id(tmp_path):
     assert np.array_equal(
         np.frombuffer(archive.vectors_of([vids["b"]])[vids["b"]], np.float16), np.arange(8, dtype=np.float16)
     )
-    assert archive.spans_of([vids["a"], 999]) == {vids["a"]: SPANS} and archive.without_spans() == []
+    assert archive.cuts_of([vids["a"], 999]) == {vids["a"]: CUTS} and archive.without_cuts() == []
     assert [i.article_id for i in archive.list_articles()] == ["a", "b"]  # by date, then id
     assert archive.digests() == {"a": A.digest, "b": B.digest}
     assert [r.info.article_id for r in archive.iter_rows(batch=1)] == ["a", "b"]
@@ -72,7 +72,7 @@ def test_every_write_is_a_new_version_and_versions_are_never_reused(tmp_path):
     assert second > first
     assert archive.existing([first, second]) == {second} and archive.vectors_of(
         [first]
-    ) == {} == archive.spans_of([first])
+    ) == {} == archive.cuts_of([first])
     archive.reset()
     assert archive.counts() == (0, 0, 0)
     assert write(archive, A)["a"] > second  # a rebuild never hands out an old version id again
@@ -115,7 +115,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path):
     archive = Archive(tmp_path)
     journal = archive.begin(["a"])
     with pytest.raises(TypeError):
-        archive.commit([(journal["a"].vid, A, 2, 1, None, SPANS)], "me")  # type: ignore[list-item]
+        archive.commit([(journal["a"].vid, A, 2, 1, None, CUTS)], "me")  # type: ignore[list-item]
     assert archive.counts() == (0, 0, 0) and archive.generation()[0] == 0
 
 
@@ -123,10 +123,10 @@ def test_rows_written_before_offsets_were_kept_are_found_and_filled(tmp_path):
     archive = Archive(tmp_path)
     vids = write(archive, A, B)
     with archive._write() as db:  # an archive from before the spans table had rows in it
-        db.execute("DELETE FROM spans WHERE vid=?", (vids["b"],))
+        db.execute("DELETE FROM cuts WHERE vid=?", (vids["b"],))
     gen = archive.generation()
-    assert [r.vid for r in archive.without_spans()] == [vids["b"]]
-    archive.add_spans([(vids["b"], SPANS)])
-    assert archive.without_spans() == [] and archive.generation() == gen  # readers need not reload
+    assert [r.vid for r in archive.without_cuts()] == [vids["b"]]
+    archive.add_cuts([(vids["b"], *CUTS)])
+    assert archive.without_cuts() == [] and archive.generation() == gen  # readers need not reload
     archive.delete(["b"], "me")
-    assert archive.spans_of([vids["b"]]) == {}
+    assert archive.cuts_of([vids["b"]]) == {}
