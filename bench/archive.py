@@ -275,6 +275,10 @@ def bench_size(
     # of a full ingest; when only the last articles were ingested here, of a full ingest at their rate
     row["reingest_fraction"] = round(row["reingest_s"] * row["ingest_sentences_per_s"] / n_chunks, 4)
     row["reingest_fraction_estimated"] = new_chunks != n_chunks
+    if new_chunks != n_chunks:  # that ingest also read the unchanged files: a re-ingest's work
+        net = new_chunks / max(ingest_s - row["reingest_s"], 1e-9)
+        row["ingest_sentences_per_s_net"] = round(net, 1)
+        row["ingest_vs_embedder_net"] = round(net / row["embed_sentences_per_s"], 3)
     row["index_bytes"] = du(data)
     row.update(parts_on_disk(data))
     log(f"{size}: serve --no-ui")
