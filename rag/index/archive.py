@@ -1,18 +1,16 @@
 """The article archive: committed texts and their sentence vectors in one SQLite file.
 
-An article row is the commit marker of the whole index. Its text is what citation offsets
-index and its sentence vectors (float16, one per chunk) are what the answerer compares with a
-question; the lexical index (tantivy) and the passage vectors (Chroma) are derived from these
-rows and can be rebuilt from them without the embedder. Every write of an article gets a new
-version id (``vid``, never reused): derived rows are keyed by it, so a reader that finds a
-derived row whose ``vid`` is not committed here simply ignores it.
+An article row is the commit marker of the whole index: its text (what citation offsets
+index), its sentence vectors (float16, one per chunk) and its cuts (chunk offsets and tokens).
+The lexical index (tantivy) and passage vectors (Chroma) are derived from these rows, without
+the embedder. Every write of an article gets a new version id (``vid``, never reused): derived
+rows are keyed by it, so a derived row whose ``vid`` is not committed here is ignored.
 
 Writes keep a journal (``pending``): the ids about to change, their new and old vids, written
 before anything else is touched and cleared after every derived row is in place. After a
 kill -9 the next writer finds the journal and deletes the derived rows of uncommitted or
 replaced versions (``rag.index.repair``). SQLite in WAL mode gives one writer and many reader
-processes, durable commits (``synchronous=FULL``) and reads that never take the whole file
-into memory: each connection's page cache is bounded (``CACHE_KB``).
+processes, durable commits (``synchronous=FULL``) and a bounded page cache a connection.
 """
 
 from __future__ import annotations
@@ -203,6 +201,10 @@ class Archive:
     def vectors_of(self, vids: Sequence[int]) -> dict[int, bytes]:
         """The float16 sentence vectors of committed versions (absent ones left out)."""
         return {v: bytes(d) for v, d in self._where_in("SELECT vid, data FROM vectors WHERE vid IN", vids)}
+
+    def published_of(self, vids: Sequence[int]) -> dict[int, int]:
+        """Publication dates (YYYYMMDD) of committed versions."""
+        return dict(self._where_in("SELECT vid, published FROM articles WHERE vid IN", vids))
 
     def cuts_of(self, vids: Sequence[int]) -> dict[int, tuple[bytes, str]]:
         """How committed versions were cut: chunk offsets (int32 start, end pairs), BM25 tokens (a

@@ -99,3 +99,28 @@ def cut_row(chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]]) -> tuple[b
     (tokens never hold spaces or line breaks)."""
     spans = np.array([(c.start, c.end) for c in chunks], dtype=np.int32).reshape(-1, 2).tobytes()
     return spans, "\n".join(" ".join(t) for t in tokens)
+
+
+OVERFETCH_MAX = 4000  # passages asked unfiltered: ~45 ms at 100,000 articles, against ~1.5 s filtered
+
+
+def overfetch(k: int, in_range: int, articles: int, cap: int = OVERFETCH_MAX) -> int | None:
+    """How many passages to ask Chroma for, unfiltered, so that about ``k`` fall within a date
+    range holding ``in_range`` of ``articles`` articles (1.5 times the expected need), or None
+    when that is over ``cap`` (a narrow range: use Chroma's date filter).
+
+    ``overfetch(60, 50_000, 100_000)`` -> ``180``; ``overfetch(60, 145, 100_000)`` -> ``None``;
+    ``overfetch(60, 0, 100_000)`` -> ``0`` (no article within the range).
+    """
+    if in_range <= 0:
+        return 0  # nothing to find
+    deep = -(-k * 3 * articles // (2 * in_range))
+    return deep if deep <= cap else None
+
+
+def within_dates(
+    hits: list[tuple[int, int, float]], days: dict[int, int], dr: DateRange
+) -> list[tuple[int, int, float]]:
+    """The hits (vid first) whose version is committed (in ``days``: vid -> YYYYMMDD) and published within ``dr``."""
+    lo, hi = int_date(dr.start) if dr.start else 0, int_date(dr.end) if dr.end else 99991231
+    return [h for h in hits if lo <= days.get(h[0], -1) <= hi]

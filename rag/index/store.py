@@ -2,12 +2,10 @@
 the commit marker), a lexical index derived from it (``rag.index.lexical``, tantivy) and passage
 vectors derived from it (``rag.index.chroma``, embedded or a server), none held whole in memory.
 
-A write journals the articles it touches, adds their new versions' sentences and passages, then
-commits the archive rows in one transaction (readers see the batch whole or not at all), then
-drops the replaced versions and clears the journal; a reader keeps only hits of committed
-versions, so what a kill -9 leaves is never quoted and the next writer removes it. With a Chroma
-server the archive and lexical index stay in ``RAG_DATA_DIR``, which every process sharing the
-server must share. The whole design and its costs: ``docs/capacity.md``.
+A write journals the articles it touches, adds their new versions' derived rows, commits the
+archive rows in one transaction, then drops the replaced versions and clears the journal; a
+reader keeps only hits of committed versions, so what a kill -9 leaves is never quoted. With a
+Chroma server, ``RAG_DATA_DIR`` must be shared too. Design and costs: ``docs/capacity.md``.
 """
 
 from __future__ import annotations
@@ -27,13 +25,14 @@ from rag.index.archive import Archive, int_date
 from rag.index.chroma import ChromaPassages
 from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
-from rag.index.rows import cut_row, format_difference, passage_vectors
+from rag.index.rows import cut_row, format_difference, overfetch, passage_vectors, within_dates
 from rag.protocols import StoredArticle
 from rag.text import CHUNKER, tokenize
 from rag.text.passages import PASSAGES, article_passages
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
+ALL = DateRange(None, None)  # every date
 LAYOUT = "3"  # 1-2: a Chroma vector per sentence, texts in Chroma; 3: archive + tantivy + passages
 
 
@@ -114,11 +113,9 @@ class ArchiveStore:
 
     # ------------------------------------------------------------------ reads
     def counts(self) -> tuple[int, int]:
-        """(articles, chunks) committed."""
         return self.archive.counts()[:2]
 
     def count_published(self, date_range: DateRange) -> int:
-        """Committed articles published in ``date_range`` (one indexed count in the archive)."""
         return self.archive.count_published(date_range)
 
     def digests(self, ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -134,13 +131,11 @@ class ArchiveStore:
         return self.get_articles([article_id]).get(article_id)
 
     def iter_articles(self) -> Iterator[tuple[ArticleInfo, Article]]:
-        """Every committed article with its text (for evaluation, carry-over and checks)."""
         for r in self.archive.iter_rows():
             yield r.info, r.article
 
     def stored_articles(self) -> list[Article]:
-        """Every stored article, from this layout or the per-sentence layout it replaced (to carry
-        over into a rebuild)."""
+        """Every stored article, of this layout or the per-sentence one it replaced (for a rebuild)."""
         legacy = self.vectors.legacy_collections()
         return list(self.vectors.legacy_articles()) if legacy else [a for _, a in self.iter_articles()]
 
@@ -167,9 +162,14 @@ class ArchiveStore:
         return [(*split_sid(s), score) for s, score in self.lexical.search(tokens, k, lo, hi)]
 
     def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]:
-        """The ``k`` nearest passages as (vid, passage number, cosine); versions may be uncommitted."""
-        hits = [(pid.partition(":"), sim) for pid, sim in self.vectors.query(vector, k, dr)]
-        return [(int(vid), int(p), sim) for (vid, _, p), sim in hits]
+        """The ``k`` nearest passages as (vid, passage number, cosine); versions may be uncommitted. Dates
+        holding a large share of the archive are checked here on a deeper unfiltered query (``overfetch``)."""
+        count = self.archive.count_published
+        deep = overfetch(k, count(dr), count(ALL)) if dr != ALL else None
+        found = self.vectors.query(vector, deep or k, ALL if deep else dr) if deep != 0 else []
+        hits = [(int(v), int(p), sim) for (v, _, p), sim in ((pid.partition(":"), s) for pid, s in found)]
+        days = self.archive.published_of(sorted({h[0] for h in hits})) if deep else {}
+        return within_dates(hits, days, dr)[:k] if deep else hits
 
     def doc_freq(self, token: str) -> int:
         return self.lexical.doc_freq(token)
@@ -181,10 +181,10 @@ class ArchiveStore:
         return self.lexical.terms(prefix, limit)
 
     def probe(self, dim: int) -> None:
-        """A real, cheap read of each part: the archive, the lexical index, a date-filtered vector query."""
+        """A real, cheap read of each part: archive, lexical index, a date-filtered vector query (matching none)."""
         self.archive.counts()
         self.lexical.search(["probe"], 1)
-        self.vectors.query(np.ones(dim, dtype=np.float32), 1, DateRange(dt.date(1, 1, 1), None))
+        self.vectors.query(np.ones(dim, dtype=np.float32), 1, DateRange(None, dt.date(1, 1, 1)))
 
     # ------------------------------------------------------------------ writes (writer lock held)
     @contextlib.contextmanager
