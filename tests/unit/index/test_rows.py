@@ -47,6 +47,5 @@ def test_within_dates_keeps_committed_versions_inside_the_range_in_order():
     days = {1: 20250904, 2: 20250820}  # 3 is not committed
     assert within_dates(hits, days, DateRange(dt.date(2025, 9, 1), None)) == [(1, 0, 0.9), (1, 2, 0.6)]
     assert within_dates(hits, days, DateRange(None, dt.date(2025, 8, 31))) == [(2, 0, 0.8)]
-    assert within_dates(hits, days, DateRange(dt.date(2025, 8, 20), dt.date(2025, 9, 4))) == hits[:2] + [
-        hits[3]
-    ]
+    both = DateRange(dt.date(2025, 8, 20), dt.date(2025, 9, 4))
+    assert within_dates(hits, days, both) == [*hits[:2], hits[3]]
