@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.index.rows import day_bounds
 from rag.protocols import StoredArticle
 from rag.text.headline import headline
 from rag.types import Article, ArticleInfo, DateRange
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS vectors (vid INTEGER PRIMARY KEY, data BLOB NOT NULL)
 CREATE TABLE IF NOT EXISTS cuts (vid INTEGER PRIMARY KEY, spans BLOB NOT NULL, tokens TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (article_id TEXT NOT NULL, vid INTEGER, old_vid INTEGER);
 """
+_WITHIN = "FROM articles WHERE published BETWEEN ? AND ?"
 _COLS = "vid, article_id, published, digest, headline, chunks, passages, text"
 
 
@@ -53,10 +55,6 @@ class Pending:
     article_id: str
     vid: int | None
     old_vid: int | None
-
-
-def int_date(d: dt.date) -> int:
-    return d.year * 10000 + d.month * 100 + d.day
 
 
 def _date(n: int) -> dt.date:
@@ -164,9 +162,11 @@ class Archive:
 
     def count_published(self, dr: DateRange) -> int:
         """Committed articles published within ``dr`` (a count over the date index, no texts read)."""
-        lo, hi = int_date(dr.start) if dr.start else 0, int_date(dr.end) if dr.end else 99991231
-        q = "SELECT count(*) FROM articles WHERE published BETWEEN ? AND ?"
-        return int(self._db().execute(q, (lo, hi)).fetchone()[0])
+        return int(self._db().execute(f"SELECT count(*) {_WITHIN}", day_bounds(dr)).fetchone()[0])
+
+    def vids_published(self, dr: DateRange) -> list[int]:
+        """The committed versions published within ``dr`` (from the date index)."""
+        return [int(v) for (v,) in self._db().execute(f"SELECT vid {_WITHIN}", day_bounds(dr))]
 
     def versions(self) -> Iterator[tuple[int, int]]:
         """(vid, passage count) of every committed version."""

@@ -31,6 +31,11 @@ def int_date(d: dt.date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+def day_bounds(dr: DateRange) -> tuple[int, int]:
+    """A range as inclusive ``YYYYMMDD`` bounds (an open end: 0 or 99991231)."""
+    return int_date(dr.start) if dr.start else 0, int_date(dr.end) if dr.end else 99991231
+
+
 def chunk_metadata(c: Chunk) -> dict[str, Any]:
     """What Chroma stores beside a chunk's vector: just what queries filter on.
 
@@ -122,5 +127,5 @@ def within_dates(
     hits: list[tuple[int, int, float]], days: dict[int, int], dr: DateRange
 ) -> list[tuple[int, int, float]]:
     """The hits (vid first) whose version is committed (in ``days``: vid -> YYYYMMDD) and published within ``dr``."""
-    lo, hi = int_date(dr.start) if dr.start else 0, int_date(dr.end) if dr.end else 99991231
+    lo, hi = day_bounds(dr)
     return [h for h in hits if lo <= days.get(h[0], -1) <= hi]

@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ConfigError, RagError
-from rag.index.archive import Archive, int_date
+from rag.index.archive import Archive
 from rag.index.chroma import ChromaPassages
+from rag.index.dated import dated_hits
 from rag.index.failures import storage_failure
 from rag.index.lexical import FOLDER, SCHEMA_TAG, LexicalIndex, LexicalWriter, split_sid
-from rag.index.rows import cut_row, format_difference, overfetch, passage_vectors, within_dates
+from rag.index.rows import cut_row, format_difference, int_date, passage_vectors
 from rag.protocols import StoredArticle
 from rag.text import CHUNKER, tokenize
 from rag.text.passages import PASSAGES, article_passages
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
-ALL = DateRange(None, None)  # every date
 LAYOUT = "3"  # 1-2: a Chroma vector per sentence, texts in Chroma; 3: archive + tantivy + passages
 
 
@@ -162,14 +162,9 @@ class ArchiveStore:
         return [(*split_sid(s), score) for s, score in self.lexical.search(tokens, k, lo, hi)]
 
     def passage_hits(self, vector: np.ndarray, k: int, dr: DateRange) -> list[tuple[int, int, float]]:
-        """The ``k`` nearest passages as (vid, passage number, cosine); versions may be uncommitted. Dates
-        holding a large share of the archive are checked here on a deeper unfiltered query (``overfetch``)."""
-        count = self.archive.count_published
-        deep = overfetch(k, count(dr), count(ALL)) if dr != ALL else None
-        found = self.vectors.query(vector, deep or k, ALL if deep else dr) if deep != 0 else []
-        hits = [(int(v), int(p), sim) for (v, _, p), sim in ((pid.partition(":"), s) for pid, s in found)]
-        days = self.archive.published_of(sorted({h[0] for h in hits})) if deep else {}
-        return within_dates(hits, days, dr)[:k] if deep else hits
+        """The ``k`` nearest (vid, part number, cosine), best first: passages (versions may be
+        uncommitted), or for a narrow date range committed articles scored exactly (``rag.index.dated``)."""
+        return dated_hits(self.archive, self.vectors, vector, k, dr)
 
     def doc_freq(self, token: str) -> int:
         return self.lexical.doc_freq(token)
