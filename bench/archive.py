@@ -56,6 +56,17 @@ def first_time_questions(n: int, seed: int) -> list[str]:
     return list(out)[:n]
 
 
+def cpu_model() -> str:
+    """The CPU's model and whether it has VNNI (the int8 embedder's speed turns on it)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    name = re.search(r"model name\s*:\s*(.+)", info)
+    vnni = "avx512_vnni" in info or "avx_vnni" in info
+    return f"{name[1].strip() if name else 'unknown'}, {'with' if vnni else 'no'} VNNI"
+
+
 def corpus(size: int, work: Path) -> Path:
     from bench.synth import write_corpus
 
@@ -313,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "archive.json"
     results = json.loads(path.read_text()) if path.exists() else {"sizes": {}}
-    results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    results["machine"] = {"cpus": os.cpu_count(), "cpu": cpu_model(), "python": sys.version.split()[0]}
     done = sorted(int(s) for s in results["sizes"])
     for size in sizes:
         base = max((s for s in done if s < size), default=None)

@@ -24,7 +24,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Archive-scale benchmark (`make bench-archive`)",
         "",
-        f"Machine: {results.get('machine', {}).get('cpus', '?')} CPUs. Synthetic corpus (`bench/synth.py`). "
+        f"Machine: {results.get('machine', {}).get('cpus', '?')} CPUs"
+        f" ({results.get('machine', {}).get('cpu', 'model not recorded')}). Synthetic corpus (`bench/synth.py`). "
         "First-time questions were never asked before in that process; repeated ones were.",
         "",
         "| articles | sentences | ingest sent/s (embedder alone) | ratio | re-ingest | index GB (archive / lexical / Chroma) |"

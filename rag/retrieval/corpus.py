@@ -236,17 +236,22 @@ class Corpus:
         hits = self.store.passage_hits(vector, max(1, PASSAGES_PER_HIT * k), dr)
         order = list(dict.fromkeys(vid for vid, _, _ in hits))
         views = self.views(order)
-        q = np.asarray(vector, dtype=np.float32)
-        best: list[tuple[float, int, int]] = []
-        for vid in order:
-            view = views.get(vid)
-            if view is None or not view.info.chunks or not dr.contains(view.article.published):
-                continue
-            sims = view.vectors.astype(np.float32) @ q
-            top = np.argsort(-sims, kind="stable")[:k]
-            best += [(float(sims[i]), vid, int(i)) for i in top]
-        best.sort(key=lambda x: -x[0])
-        found = [(views[vid].chunks, seq, sim) for sim, vid, seq in best[:k]]
+        kept = [
+            v
+            for v in (views.get(vid) for vid in order)
+            if v is not None and v.info.chunks and dr.contains(v.article.published)
+        ]
+        if not kept:
+            return []
+        # one conversion and one product for every sentence of every article, in article order:
+        # a stable sort then breaks ties by (article rank, sentence number)
+        sims = np.concatenate([v.vectors for v in kept]).astype(np.float32) @ np.asarray(vector, np.float32)
+        starts = np.cumsum([0] + [len(v.vectors) for v in kept])
+        top = np.argsort(-sims, kind="stable")[:k]
+        found = [
+            (kept[a].chunks, int(i - starts[a]), float(sims[i]))
+            for i, a in zip(top, np.searchsorted(starts, top, "right") - 1, strict=True)
+        ]
         return [(chunks[seq], sim) for chunks, seq, sim in found if seq < len(chunks)]
 
     def lexical(self, text: str, k: int, dr: DateRange) -> list[tuple[Chunk, float]]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -34,12 +36,16 @@ class ArticleView:
     spans: np.ndarray | None = None  # int32 (start, end) per chunk, as the writer cut them
     token_lines: str | None = None  # the writer's BM25 tokens, a line a chunk
     _tokens: frozenset[str] | None = field(default=None, repr=False)
-    _chunks: list[Chunk] | None = field(default=None, repr=False)
+    _chunks: Sequence[Chunk] | None = field(default=None, repr=False)
 
     @property
-    def chunks(self) -> list[Chunk]:
+    def chunks(self) -> Sequence[Chunk]:
         if self._chunks is None:
-            chunks = chunk_article(self.article) if self.spans is None else _cut(self.article, self.spans)
+            chunks = (
+                chunk_article(self.article)
+                if self.spans is None
+                else _Cut(self.article, self.spans, self.info.digest)
+            )
             if len(chunks) != self.info.chunks:  # another chunker wrote it (the format check's job)
                 log.error(
                     "article %s: %d chunks, %d stored", self.info.article_id, len(chunks), self.info.chunks
@@ -115,13 +121,32 @@ class ArticleViews:
                 self._views.popitem(last=False)
 
 
-def _cut(article: Article, spans: np.ndarray) -> list[Chunk]:
-    """The chunks at stored offsets (what ``chunk_article`` gave the writer), without cutting again."""
-    a, digest, text = article, article.digest, article.text
-    return [
-        Chunk(a.article_id, a.published, i, s, e, text[s:e], digest)
-        for i, (s, e) in enumerate(spans.tolist())
-    ]
+class _Cut(Sequence[Chunk]):
+    """The chunks at stored offsets (what ``chunk_article`` gave the writer), without cutting
+    again; each is made on first use (a question reads a few sentences of each of ~60 articles)."""
+
+    def __init__(self, article: Article, spans: np.ndarray, digest: str) -> None:
+        self._article, self._spans, self._digest = article, spans, digest  # digest: checked by ``_view``
+        self._made: dict[int, Chunk] = {}
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    @overload
+    def __getitem__(self, i: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Chunk]: ...
+    def __getitem__(self, i: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        j = i + len(self) if i < 0 else i
+        c = self._made.get(j)
+        if c is None:
+            if not 0 <= j < len(self._spans):
+                raise IndexError(f"chunk {i} of {len(self)}")
+            a, (s, e) = self._article, self._spans[j].tolist()
+            c = self._made[j] = Chunk(a.article_id, a.published, j, s, e, a.text[s:e], self._digest)
+        return c
 
 
 def _view(
