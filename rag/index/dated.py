@@ -1,7 +1,7 @@
 """Dense search within a date range, at archive scale.
 
-Chroma's local date filter reads every passage's metadata: 1.5-3 s a query at 100,000 articles,
-whatever the range. So the filter is the last resort:
+Chroma's local date filter reads every passage's metadata: 0.6-3 s a query at 100,000 articles,
+whatever the range (docs/capacity.md). So the filter is the last resort:
 
 - a range holding a large share of the archive is asked of Chroma unfiltered and deeper
   (``rows.overfetch``), and its hits are kept by their articles' dates in the archive;
