@@ -145,7 +145,8 @@ class _Cut(Sequence[Chunk]):
             if not 0 <= j < len(self._spans):
                 raise IndexError(f"chunk {i} of {len(self)}")
             a, (s, e) = self._article, self._spans[j].tolist()
-            c = self._made[j] = Chunk(a.article_id, a.published, j, s, e, a.text[s:e], self._digest)
+            # setdefault: two threads reading one view get the same object (callers compare by identity)
+            c = self._made.setdefault(j, Chunk(a.article_id, a.published, j, s, e, a.text[s:e], self._digest))
         return c
 
 
