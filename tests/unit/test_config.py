@@ -52,3 +52,19 @@ def test_overrides_win_over_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "12")
     assert load_settings(top_k=7).top_k == 7
     assert isinstance(load_settings(), Settings)
+
+
+def test_offline_env_limits_numpys_blas_threads_it_finds_loaded():
+    """numpy is imported before the entry points call ``set_offline_env``: the limit is set on
+    its loaded BLAS, not only in the environment (which OpenBLAS reads once, at load)."""
+    import os
+
+    import numpy as np  # noqa: F401  (loaded: its BLAS is what is limited)
+    from threadpoolctl import threadpool_info
+
+    from rag.config import set_offline_env
+
+    set_offline_env()
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas, "numpy's BLAS is not seen by threadpoolctl"
+    assert {p["num_threads"] for p in blas} == {int(os.environ["OPENBLAS_NUM_THREADS"])}
