@@ -108,14 +108,31 @@ def _quantities(text: str) -> dict[str, frozenset[str]]:  # shared: callers must
     return {k: frozenset(v) for k, v in out.items()}
 
 
-_TO_THE_SYSTEM = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}?\b(?:instructions?|prompts?|rules|directions)\b"
-    r"|\bsystem prompt\b"
-    r"|\b(?:the|this|any) (?:system|assistant|chatbot|ai|model|language model)\s+(?:must|should|shall|has to)\b"
-    r"|\byou (?:must|should|have to)\s+(?:answer|say|reply|respond|cite|quote|state)\b"
-    r"|\b(?:answer|respond|reply)\s+(?:only\s+)?(?:that|with)\b[^.!?\n]{0,80}?\bcit(?:e|ing)\b",
-    re.I,
+# Each way of addressing the system, with words it cannot match without (lower case): a news
+# text rarely holds them, so most texts are searched by a few substring tests (~10 µs) instead
+# of the whole pattern (~150 µs an article, asked of a dozen articles a question).
+_ADDRESSING: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}?\b(?:instructions?|prompts?|rules|directions)\b",
+        ("ignore", "disregard", "forget", "override"),
+    ),
+    (r"\bsystem prompt\b", ("system prompt",)),
+    (
+        r"\b(?:the|this|any) (?:system|assistant|chatbot|ai|model|language model)\s+(?:must|should|shall|has to)\b",
+        ("must", "should", "shall", "has to"),
+    ),
+    (
+        r"\byou (?:must|should|have to)\s+(?:answer|say|reply|respond|cite|quote|state)\b",
+        ("you must", "you should", "you have to"),
+    ),
+    (
+        r"\b(?:answer|respond|reply)\s+(?:only\s+)?(?:that|with)\b[^.!?\n]{0,80}?\bcit(?:e|ing)\b",
+        ("answer", "respond", "reply"),
+    ),
 )
+_TO_THE_SYSTEM = re.compile("|".join(p for p, _ in _ADDRESSING), re.I)  # any text
+# the same for ASCII text once lower-cased (case-insensitive matching of ASCII is lower-casing)
+_GUARDED = tuple((re.compile(p), words) for p, words in _ADDRESSING)
 # This system's own citation line ("[1] article-id, 2025-08-18, chars 0-40") and evidence id ("[S3]").
 _SPOOFED_CITATION = re.compile(r"\[\d+\]\s*\S+,\s*\d{4}-\d{2}-\d{2},\s*chars\s*\d+\s*[-–]\s*\d+|\[S\d+\]")
 
@@ -132,4 +149,9 @@ def addresses_the_system(text: str) -> bool:
 
 @lru_cache(maxsize=4096)  # asked of every candidate's article, question after question
 def _addresses(text: str) -> bool:
-    return bool(_TO_THE_SYSTEM.search(text) or _SPOOFED_CITATION.search(text))
+    if _SPOOFED_CITATION.search(text):
+        return True
+    if not text.isascii():
+        return bool(_TO_THE_SYSTEM.search(text))
+    low = text.lower()
+    return any(any(w in low for w in words) and rx.search(low) for rx, words in _GUARDED)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rag.answer.question import _ANAPHOR, _QWORDS, QuestionInfo
 from rag.answer.signals import (
-    _DURATION,
+    _LASTS,
     _NUMBER,
     capitalised_words,
     constraint_match,
@@ -72,7 +72,7 @@ class ChunkSignals:
         return cls(
             has_negation(text),
             is_time_expression(text),
-            bool(_DURATION.search(text)),
+            _LASTS.search(text),
             tuple(capitalised_words(text)),
             fold(lead.group(0)).strip("’'-") if lead else None,
             bool(_SENT_END.search(text)),

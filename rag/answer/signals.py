@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 from rag.text import dates_mentioned, fold, months_mentioned, tokenize
+from rag.text.caseless import Caseless
 
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|nobody|neither|nor|without|cannot)\b|n't\b", re.I)
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b\d{1,4}\s*(?:BC|BCE|AD|CE)\b")
@@ -43,12 +44,10 @@ _DURATION = re.compile(
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am|pm)\b", re.I)
 _WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
-_ANY_TIME = re.compile(
-    "|".join(
-        f"(?i:{r.pattern})" if r.flags & re.I else f"(?:{r.pattern})"
-        for r in (_YEAR, _TIME, _WEEKDAY, _DECADE, _CENTURY)
-    )
-)
+# every time pattern that ignores case, as one (the year pattern's "BC"/"AD" keep theirs)
+_ANY_TIME = Caseless("|".join(f"(?:{r.pattern})" for r in (_TIME, _WEEKDAY, _DECADE, _CENTURY)))
+_NEGATED = Caseless(_NEGATION.pattern)
+_LASTS = Caseless(_DURATION.pattern)
 _CAP = re.compile(r"\b[A-ZÀ-Þ][\w’'-]*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -78,7 +77,7 @@ def missing_weight(weights: Mapping[str, float], toks: AbstractSet[str]) -> tupl
 
 def has_negation(text: str) -> bool:
     """``has_negation("It did not pass")`` -> True; ``has_negation("It passed")`` -> False."""
-    return bool(_NEGATION.search(text))
+    return _NEGATED.search(text)
 
 
 def numbers_in(text: str) -> frozenset[str]:
@@ -122,7 +121,9 @@ def is_time_expression(text: str) -> bool:
 
     ``is_time_expression("built in 1273")`` -> True; ``is_time_expression("in the 10th century")`` -> True.
     """
-    return bool(_ANY_TIME.search(text) or months_mentioned(text) or dates_mentioned(text))
+    return bool(
+        _YEAR.search(text) or _ANY_TIME.search(text) or months_mentioned(text) or dates_mentioned(text)
+    )
 
 
 def answer_type_present(kind: str, question: str, text: str) -> float:

@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from functools import lru_cache
 
+from rag.text.caseless import Caseless
+
 _MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
@@ -20,10 +22,9 @@ MONTH_CANON = {k: v for k, v in (
 )}  # fmt: skip
 MONTH_CANON.update({v: v for v in list(MONTH_CANON.values())})
 MONTH_RE = _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I)
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?(?:,?\s+(\d{{4}}))?", re.I
-)
+_MONTH_DAY = Caseless(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?")
+_DAY_MONTH = Caseless(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?(?:,?\s+(\d{{4}}))?")
+_MONTH = Caseless(rf"\b({_MONTH_RE})\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
@@ -57,4 +58,4 @@ def _add_date(found: set[tuple[int, int]], month: int, day: int) -> None:
 
 def months_mentioned(text: str) -> set[int]:
     """Months named without a day: ``months_mentioned("in August")`` -> ``{8}``."""
-    return {_MONTHS[m.lower()] for m in re.findall(rf"\b({_MONTH_RE})\b", text, re.I) if m.lower() != "may"}
+    return {_MONTHS[m] for m in (m.group(1).lower() for m in _MONTH.finditer(text)) if m != "may"}
