@@ -233,8 +233,17 @@ class Corpus:
         sentence in the top 30 / top 5): exact search over sentences 89.2% / 76.7%; these
         passages, 30 of them and only their sentences 85.8% / 74.6%, 60 with whole articles
         87.5% / 75.4% (docs/capacity.md)."""
+        return self.best_sentences(vector, k, dr, self.nearest_articles(vector, k, dr))
+
+    def nearest_articles(self, vector: np.ndarray, k: int, dr: DateRange) -> list[int]:
+        """The versions of the ``PASSAGES_PER_HIT * k`` passages nearest ``vector``, nearest first."""
         hits = self.store.passage_hits(vector, max(1, PASSAGES_PER_HIT * k), dr)
-        order = list(dict.fromkeys(vid for vid, _, _ in hits))
+        return list(dict.fromkeys(vid for vid, _, _ in hits))
+
+    def best_sentences(
+        self, vector: np.ndarray, k: int, dr: DateRange, order: list[int]
+    ) -> list[tuple[Chunk, float]]:
+        """The ``k`` sentences of the committed versions ``order`` (within ``dr``) nearest ``vector``."""
         views = self.views(order)
         kept = [
             v
@@ -255,10 +264,16 @@ class Corpus:
         return [(chunks[seq], sim) for chunks, seq, sim in found if seq < len(chunks)]
 
     def lexical(self, text: str, k: int, dr: DateRange) -> list[tuple[Chunk, float]]:
-        """The ``k`` best BM25 committed chunks for ``text``, within ``dr`` (a word no chunk uses
-        is looked up as the vocabulary word it is a typo of, if any)."""
-        tokens = [self.correct_term(t) or t for t in tokenize(text)]
-        hits = self.store.lexical_hits(tokens, k, dr)
+        """The ``k`` best BM25 committed chunks for ``text``, within ``dr``."""
+        return self.chunks_of(self.lexical_hits(text, k, dr))
+
+    def lexical_hits(self, text: str, k: int, dr: DateRange) -> list[tuple[int, int, float]]:
+        """(version, chunk number, BM25 score) of the ``k`` best for ``text`` (a word no chunk uses
+        is looked up as the vocabulary word it is a typo of, if any); no article is read."""
+        return self.store.lexical_hits([self.correct_term(t) or t for t in tokenize(text)], k, dr)
+
+    def chunks_of(self, hits: list[tuple[int, int, float]]) -> list[tuple[Chunk, float]]:
+        """The committed chunks of (version, chunk number, score) hits, with their scores."""
         views = self.views([vid for vid, _, _ in hits])
         out = []
         for vid, seq, score in hits:
