@@ -130,3 +130,20 @@ def test_rows_written_before_offsets_were_kept_are_found_and_filled(tmp_path):
     assert archive.without_cuts() == [] and archive.generation() == gen  # readers need not reload
     archive.delete(["b"], "me")
     assert archive.cuts_of([vids["b"]]) == {}
+
+
+def test_counts_read_a_small_index_not_the_rows_with_their_texts(tmp_path):
+    """A server's /healthz and start-up count the archive: at 100,000 articles a scan of the
+    rows (texts inline) took 0.3 s, of the sizes index ~10 ms."""
+    archive = Archive(tmp_path)
+    write(archive, A, B)
+    db = archive._db()
+    plan = " ".join(
+        str(r[-1])
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*), coalesce(sum(chunks), 0), coalesce(sum(passages), 0) FROM articles"
+        )
+    )
+    assert "COVERING INDEX articles_sizes" in plan
+    archive.delete(["a"], "me")
+    assert archive.counts() == (1, 2, 1)
