@@ -14,7 +14,14 @@ from types import MappingProxyType
 
 from rag.answer.digest import Digester, is_broad, topic_of
 from rag.answer.fitted import FittedAnswerer
-from rag.answer.followup import EmbeddingSimilarity, RuleRewriter, choose, clarification
+from rag.answer.followup import (
+    EmbeddingSimilarity,
+    RuleRewriter,
+    choose,
+    clarification,
+    mentioning,
+    new_word,
+)
 from rag.answer.labels import label_sources
 from rag.answer.notices import empty_range_notice, english_only_notice, notice
 from rag.answer.span import answer_span
@@ -100,7 +107,9 @@ class Pipeline:
             return notice(asked, ask_back, self.mode, t0)
         readings = self._readings(asked, history) if history else [asked]
         self.corpus.sync()
-        answers = [self._answer(q, k, date_range) for q in readings]
+        # an elliptical follow-up's new word must be in the answer ("What about Bloomberg?")
+        must = new_word(asked, self.corpus.doc_freq) if history else None
+        answers = [self._answer(q, k, date_range, must) for q in readings]
         best = choose(answers)
         answer, q = answers[best], readings[best]
         timings = dict(answer.timings_ms)
@@ -125,14 +134,17 @@ class Pipeline:
         ]
         return [first] if self.answerer.mode != "extractive" else [first, *rest]
 
-    def _answer(self, q: str, k: int, date_range: DateRange | None) -> Answer:
-        """Retrieve, answer, verify and locate the answer span for one standalone question."""
+    def _answer(self, q: str, k: int, date_range: DateRange | None, must: str | None = None) -> Answer:
+        """Retrieve, answer, verify and locate the answer span for one standalone question (from
+        hits that mention ``must``, or its sentence before, when any does)."""
         t0 = time.perf_counter()
         digester = self.digester if self.digester is not None and is_broad(q) else None
         dr = date_range or DateRange()
         query = Query(topic_of(q), max(k, DIGEST_TOP_K), dr) if digester else Query(q, top_k=k, date_range=dr)
         found = self.retriever.search(query)
         hits = found.hits
+        if must is not None:
+            hits = mentioning(hits, must, self.corpus.tokens, lambda c: self.corpus.neighbour(c, -1))
         if not hits and (empty := empty_range_notice(query.date_range, self.store)):
             return notice(q, empty, self.mode, t0)
         t1 = time.perf_counter()

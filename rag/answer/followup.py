@@ -20,6 +20,11 @@ and the sentences its answer quoted:
   question's noun;
 - "instead" gains "of <what the previous answer said>".
 
+An elliptical follow-up's answer must mention what it brings: the pipeline answers it from
+hits that have its rarest word, or whose sentence before has it (``new_word``, ``mentioning``),
+since its readings carry the old question's words, which would otherwise pull back the old
+answer ("What about according to Bloomberg?" after Macron's figure).
+
 Because a rule cannot always tell which reading is meant, ``candidates`` returns a few standalone
 readings, most likely first; the pipeline answers each and keeps the one the answerer is most
 confident in (``choose``). Every candidate keeps every name and number of the follow-up. A
@@ -53,8 +58,8 @@ from rag.answer.carryover import (
 from rag.answer.clause import split_wh
 from rag.answer.dependency import _LEAD, clarification, dependency, leans_on_history, names
 from rag.answer.ellipsis import Similarity, _ellipsis_candidates, _surface_similarity
-from rag.text import fold
-from rag.types import Answer, Turn
+from rag.text import fold, tokenize
+from rag.types import Answer, Chunk, Hit, Turn
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -68,7 +73,9 @@ __all__ = [
     "clarification",
     "keeps_names",
     "leans_on_history",
+    "mentioning",
     "names",
+    "new_word",
     "resolve_history",
     "rule_rewrite",
     "turn_of",
@@ -150,6 +157,33 @@ def turn_of(answer: Answer) -> Turn:
 
 
 PRIOR_MARGIN = 0.1
+
+
+def new_word(question: str, doc_freq: Callable[[str], int]) -> str | None:
+    """The rarest indexed word an elliptical follow-up brings, which its answer must mention:
+    after "How many countries did Macron say were ready?", ``new_word("What about according to
+    Bloomberg?", df)`` -> ``"bloomberg"`` (the old predicate's words would otherwise pull back
+    the old answer). None for other follow-ups, or when no word of the phrase is indexed."""
+    dep = dependency(question)
+    if dep is None or dep.kind != "ellipsis":
+        return None
+    known = [(n, t) for t in tokenize(dep.word) if (n := doc_freq(t)) > 0]
+    return min(known)[1] if known else None
+
+
+def mentioning(
+    hits: Sequence[Hit],
+    word: str,
+    tokens: Callable[[Chunk], frozenset[str]],
+    before: Callable[[Chunk], Chunk | None],
+) -> list[Hit]:
+    """The hits whose sentence, or the sentence before it, has ``word`` (all of them if none has)."""
+
+    def has(c: Chunk) -> bool:
+        prev = before(c)
+        return word in tokens(c) or (prev is not None and word in tokens(prev))
+
+    return [h for h in hits if has(h.chunk)] or list(hits)
 
 
 def choose(answers: Sequence[Answer], margin: float = PRIOR_MARGIN) -> int:

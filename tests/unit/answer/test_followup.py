@@ -346,3 +346,42 @@ def test_rule_rewriter_gives_candidates_and_the_llm_rewrite_alone_when_accepted(
     )
     llm = FakeLLM("What did Trump offer instead of ground troops on Aug. 18?")
     assert LLMRewriter(llm).candidates("What did he offer instead?", [RULE_OUT]) == [llm.reply]
+
+
+def test_new_word_is_the_rarest_indexed_word_an_elliptical_follow_up_brings():
+    from rag.answer.followup import new_word
+
+    df = {"accord": 40, "bloomberg": 3, "19th": 2, "packag": 30}.get
+
+    def freq(t: str) -> int:
+        return df(t) or 0
+
+    assert new_word("What about according to Bloomberg?", freq) == "bloomberg"
+    assert new_word("And the 19th package?", freq) == "19th"
+    assert new_word("What about Narnia?", freq) is None  # not indexed: nothing to require
+    assert new_word("What did he offer instead?", freq) is None  # not an ellipsis
+    assert new_word("Who won the vote in Bloomberg?", freq) is None  # stands alone
+
+
+def test_mentioning_keeps_hits_whose_sentence_or_the_one_before_has_the_word():
+    """Fake chunks and a fake ``before``: pure logic of the filter."""
+    import datetime as dt
+
+    from rag.answer.followup import mentioning
+    from rag.types import Chunk, Hit
+
+    day = dt.date(2025, 9, 4)
+    texts = ["Macron said 26 countries are ready.", "Bloomberg cited sources.", "About 10 are ready."]
+    chunks = [Chunk("a", day, i, 0, len(t), t, "d") for i, t in enumerate(texts)]
+    toks = {c.chunk_id: frozenset(c.text.lower().strip(".").split()) for c in chunks}
+    before = {chunks[i].chunk_id: chunks[i - 1] for i in (1, 2)}
+    hits = [Hit(c, 1.0) for c in chunks]
+
+    def tokens(c: Chunk) -> frozenset[str]:
+        return toks[c.chunk_id]
+
+    def prev(c: Chunk) -> Chunk | None:
+        return before.get(c.chunk_id)
+
+    assert [h.chunk.seq for h in mentioning(hits, "bloomberg", tokens, prev)] == [1, 2]
+    assert [h.chunk.seq for h in mentioning(hits, "narnia", tokens, prev)] == [0, 1, 2]  # none has it: all
