@@ -107,7 +107,7 @@ class Pipeline:
             return notice(asked, ask_back, self.mode, t0)
         readings = self._readings(asked, history) if history else [asked]
         self.corpus.sync()
-        # an elliptical follow-up's new word must be in the answer ("What about Bloomberg?")
+        # an elliptical follow-up is answered from articles naming what it brings ("What about Bloomberg?")
         must = new_word(asked, self.corpus.doc_freq) if history else None
         answers = [self._answer(q, k, date_range, must) for q in readings]
         best = choose(answers)
@@ -136,7 +136,7 @@ class Pipeline:
 
     def _answer(self, q: str, k: int, date_range: DateRange | None, must: str | None = None) -> Answer:
         """Retrieve, answer, verify and locate the answer span for one standalone question (from
-        hits that mention ``must``, or its sentence before, when any does)."""
+        hits whose article has the word ``must``, when any has)."""
         t0 = time.perf_counter()
         digester = self.digester if self.digester is not None and is_broad(q) else None
         dr = date_range or DateRange()
@@ -144,7 +144,7 @@ class Pipeline:
         found = self.retriever.search(query)
         hits = found.hits
         if must is not None:
-            hits = mentioning(hits, must, self.corpus.tokens, lambda c: self.corpus.neighbour(c, -1))
+            hits = mentioning(hits, must, self.corpus.article_tokens)
         if not hits and (empty := empty_range_notice(query.date_range, self.store)):
             return notice(q, empty, self.mode, t0)
         t1 = time.perf_counter()

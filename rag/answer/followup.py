@@ -20,8 +20,8 @@ and the sentences its answer quoted:
   question's noun;
 - "instead" gains "of <what the previous answer said>".
 
-An elliptical follow-up's answer must mention what it brings: the pipeline answers it from
-hits that have its rarest word, or whose sentence before has it (``new_word``, ``mentioning``),
+An elliptical follow-up's answer must come from an article that names what it brings: the
+pipeline answers it from hits whose article has its rarest word (``new_word``, ``mentioning``),
 since its readings carry the old question's words, which would otherwise pull back the old
 answer ("What about according to Bloomberg?" after Macron's figure).
 
@@ -59,7 +59,7 @@ from rag.answer.clause import split_wh
 from rag.answer.dependency import _LEAD, clarification, dependency, leans_on_history, names
 from rag.answer.ellipsis import Similarity, _ellipsis_candidates, _surface_similarity
 from rag.text import fold, tokenize
-from rag.types import Answer, Chunk, Hit, Turn
+from rag.types import Answer, Hit, Turn
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -175,19 +175,10 @@ def new_word(question: str, doc_freq: Callable[[str], int]) -> str | None:
     return min(known)[1] if known else None
 
 
-def mentioning(
-    hits: Sequence[Hit],
-    word: str,
-    tokens: Callable[[Chunk], frozenset[str]],
-    before: Callable[[Chunk], Chunk | None],
-) -> list[Hit]:
-    """The hits whose sentence, or the sentence before it, has ``word`` (all of them if none has)."""
-
-    def has(c: Chunk) -> bool:
-        prev = before(c)
-        return word in tokens(c) or (prev is not None and word in tokens(prev))
-
-    return [h for h in hits if has(h.chunk)] or list(hits)
+def mentioning(hits: Sequence[Hit], word: str, article_tokens: Callable[[str], frozenset[str]]) -> list[Hit]:
+    """The hits from articles that have ``word`` (all of them if none has). The article, not the
+    sentence: a report names Italy once and then says "Rome" or "the Italian premier"."""
+    return [h for h in hits if word in article_tokens(h.chunk.article_id)] or list(hits)
 
 
 def choose(answers: Sequence[Answer], margin: float = PRIOR_MARGIN) -> int:

@@ -363,25 +363,24 @@ def test_new_word_is_the_rarest_indexed_word_an_elliptical_follow_up_brings():
     assert new_word("Who won the vote in Bloomberg?", freq) is None  # stands alone
 
 
-def test_mentioning_keeps_hits_whose_sentence_or_the_one_before_has_the_word():
-    """Fake chunks and a fake ``before``: pure logic of the filter."""
+def test_mentioning_keeps_hits_from_articles_that_have_the_word():
+    """Fake chunks and a fake article index: pure logic of the filter."""
     import datetime as dt
 
     from rag.answer.followup import mentioning
     from rag.types import Chunk, Hit
 
     day = dt.date(2025, 9, 4)
-    texts = ["Macron said 26 countries are ready.", "Bloomberg cited sources.", "About 10 are ready."]
-    chunks = [Chunk("a", day, i, 0, len(t), t, "d") for i, t in enumerate(texts)]
-    toks = {c.chunk_id: frozenset(c.text.lower().strip(".").split()) for c in chunks}
-    before = {chunks[i].chunk_id: chunks[i - 1] for i in (1, 2)}
-    hits = [Hit(c, 1.0) for c in chunks]
+    texts = {"a": "Macron said 26 countries are ready.", "b": "About 10 are ready, Rome said.", "c": "Rome."}
+    arts = {"a": frozenset({"macron", "26"}), "b": frozenset({"bloomberg", "itali", "10"}), "c": frozenset()}
+    hits = [Hit(Chunk(a, day, 0, 0, len(t), t, "d"), 1.0) for a, t in texts.items()]
 
-    def tokens(c: Chunk) -> frozenset[str]:
-        return toks[c.chunk_id]
+    def article_tokens(article_id: str) -> frozenset[str]:
+        return arts[article_id]
 
-    def prev(c: Chunk) -> Chunk | None:
-        return before.get(c.chunk_id)
-
-    assert [h.chunk.seq for h in mentioning(hits, "bloomberg", tokens, prev)] == [1, 2]
-    assert [h.chunk.seq for h in mentioning(hits, "narnia", tokens, prev)] == [0, 1, 2]  # none has it: all
+    assert [h.chunk.article_id for h in mentioning(hits, "itali", article_tokens)] == ["b"]
+    assert [h.chunk.article_id for h in mentioning(hits, "narnia", article_tokens)] == [
+        "a",
+        "b",
+        "c",
+    ]  # none: all
