@@ -250,9 +250,12 @@ class ExtractiveAnswerer:
                 break
         # A lead that only restates the question ("X also commented on reports that ...") is
         # answered by the sentence after it when that one points back to it ("He dismissed ...").
+        # Asked what someone said, that sentence is the answer and the lead its context (shown
+        # first, as the article has them): the lead only reports that they spoke.
         follows = nxt is not None and leans_back(nxt.text) and nxt.chunk_id not in used
         if nxt is not None and follows and len(quotes) == 1 < room and self.restates(q, best):
-            quotes.append((nxt, "answer"))
+            said = is_speech(q.text) and type_fits(q, best.chunk.text) is not True
+            quotes = [(best.chunk, "context" if said else "answer"), (nxt, "answer")]
             used.add(nxt.chunk_id)
         # One corroborating report from another source, when there is room.
         taken = {src.cluster_of(best)} | ({src.cluster_of(rival)} if rival is not None else set())

@@ -228,3 +228,33 @@ def test_openai_follow_up_with_nothing_to_follow_is_asked_back(oa):
     content = reply.choices[0].message.content
     assert "“he”" in content and "air support" not in content and "Merezhko" not in content
     assert (reply.model_extra or {})["citations"] == []
+
+
+def test_an_elliptical_follow_up_is_answered_from_an_article_naming_what_it_brings(client):
+    """After Macron's figure, "What about according to Bloomberg?" quotes Bloomberg's figure,
+    not Macron's again (the reading repeats the first question's words, which match his)."""
+    first = "How many countries did Macron say were ready to send troops or contribute other support?"
+    a1 = client.post("/v1/answer", json={"question": first}).json()
+    assert "26" in _answer_quote(a1)
+    body = client.post(
+        "/v1/answer",
+        json={
+            "question": "What about according to Bloomberg?",
+            "history": [{"question": first, "answer": a1["answer"]}],
+        },
+    ).json()
+    assert not body["abstained"], body
+    assert "Bloomberg" in _answer_quote(body) and "10 countries" in _answer_quote(body)
+
+
+def test_asked_what_someone_said_a_lead_that_only_restates_it_is_context(client):
+    """ "Zelensky also commented on reports that Putin had invited him" only says that he spoke:
+    the sentence after it ("He dismissed ...") is the answer, the lead is shown before it as context."""
+    body = client.post(
+        "/v1/answer", json={"question": "What did Zelensky say about Putin's invitation to Moscow?"}
+    ).json()
+    roles = [(c["role"], c["quote"][:20]) for c in body["citations"]]
+    assert "dismissed the notion" in _answer_quote(body), roles
+    lead = next(i for i, c in enumerate(body["citations"]) if "commented on reports" in c["quote"])
+    assert body["citations"][lead]["role"] == "context" and lead == 0, roles
+    assert body["answer"].index("commented on reports") < body["answer"].index("dismissed the notion")
