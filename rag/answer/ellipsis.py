@@ -218,6 +218,9 @@ def _slots_for(text: str, f: Frame, x: str, owner: str | None, similar: Similari
         same_head = bool(head) and tokenize(slot.text.split()[-1]) == head
         same_kind = x_name == bool(re.match(r"(?:(?:the|a|an)\s+)?[A-ZÀ-Þ]", slot.text))
         scored.append((same_kind or same_head, similar(x, slot.text) + (1.0 if same_head else 0.0), slot))
+        tail = _same_shape_tail(text, slot, xw) if same_head else None
+        if tail is not None:  # "rococo architecture" for "mannerist architecture", not the whole phrase
+            scored.append((True, similar(x, tail.text) + 1.0, tail))
     if len(xw) == 1 and xw[0][:1].islower():  # a lone word: maybe a modifier ("neoclassical")
         for start, end, w in words(text):
             word = Slot(start, end, w, "word")
@@ -235,6 +238,19 @@ def _slots_for(text: str, f: Frame, x: str, owner: str | None, similar: Similari
         if all(not (o.start < slot.end and slot.start < o.end) for o in out):
             out.append(slot)
     return out
+
+
+def _same_shape_tail(text: str, slot: Slot, phrase: list[str]) -> Slot | None:
+    """The last words of a longer noun phrase that a phrase of content words only, with the same
+    head, stands parallel to: "mannerist architecture" in "the most interesting examples of
+    mannerist architecture", for "rococo architecture" (a phrase with an article, "the 19th
+    package", replaces the whole noun phrase instead)."""
+    ws = words(slot.text)
+    n = len(phrase)
+    if len(ws) <= n or not all(_content(w) for w in phrase) or not all(_content(w) for _s, _e, w in ws[-n:]):
+        return None
+    start = slot.start + ws[-n][0]
+    return Slot(start, slot.end, text[start : slot.end], "np")
 
 
 def _content(word: str) -> bool:

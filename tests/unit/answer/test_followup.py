@@ -384,3 +384,14 @@ def test_mentioning_keeps_hits_from_articles_that_have_the_word():
         "b",
         "c",
     ]  # none: all
+
+
+def test_a_modifier_and_head_replace_the_same_shaped_tail_of_a_longer_phrase():
+    """ "What about rococo architecture?" parallels "mannerist architecture", not the whole "the
+    most interesting examples of mannerist architecture"; a phrase with an article still replaces
+    the whole noun phrase."""
+    q = "What are the most interesting examples of mannerist architecture in Warsaw?"
+    first = candidates("What about rococo architecture?", [Turn(q)])[0]
+    assert first == "What are the most interesting examples of rococo architecture?"
+    q2 = "When did the EU approve its previous sanctions package?"
+    assert candidates("And the 19th package?", [Turn(q2)])[0] == "When did the EU approve the 19th package?"
