@@ -249,9 +249,8 @@ class ExtractiveAnswerer:
                 used.add(c.chunk.chunk_id)
                 break
         # A lead that only restates the question ("X also commented on reports that ...") is
-        # answered by the sentence after it when that one points back to it ("He dismissed ...").
-        # Asked what someone said, that sentence is the answer and the lead its context (shown
-        # first, as the article has them): the lead only reports that they spoke.
+        # answered by the sentence after it that points back to it ("He dismissed ..."); asked
+        # what someone said, the lead (shown first) is its context: it only says they spoke.
         follows = nxt is not None and leans_back(nxt.text) and nxt.chunk_id not in used
         if nxt is not None and follows and len(quotes) == 1 < room and self.restates(q, best):
             said = is_speech(q.text) and type_fits(q, best.chunk.text) is not True
