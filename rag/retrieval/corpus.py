@@ -233,17 +233,8 @@ class Corpus:
         sentence in the top 30 / top 5): exact search over sentences 89.2% / 76.7%; these
         passages, 30 of them and only their sentences 85.8% / 74.6%, 60 with whole articles
         87.5% / 75.4% (docs/capacity.md)."""
-        return self.best_sentences(vector, k, dr, self.nearest_articles(vector, k, dr))
-
-    def nearest_articles(self, vector: np.ndarray, k: int, dr: DateRange) -> list[int]:
-        """The versions of the ``PASSAGES_PER_HIT * k`` passages nearest ``vector``, nearest first."""
         hits = self.store.passage_hits(vector, max(1, PASSAGES_PER_HIT * k), dr)
-        return list(dict.fromkeys(vid for vid, _, _ in hits))
-
-    def best_sentences(
-        self, vector: np.ndarray, k: int, dr: DateRange, order: list[int]
-    ) -> list[tuple[Chunk, float]]:
-        """The ``k`` sentences of the committed versions ``order`` (within ``dr``) nearest ``vector``."""
+        order = list(dict.fromkeys(vid for vid, _, _ in hits))
         views = self.views(order)
         kept = [
             v
