@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from rag.answer.signals import has_negation, numbers_in
 from rag.text import dates_mentioned, tokenize
+from rag.text.caseless import Caseless
 from rag.text.dates import MONTH_RE
 
 # Why 0.5: the two sentences share at least half the content words of the shorter one, i.e.
@@ -130,9 +131,7 @@ _ADDRESSING: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("answer", "respond", "reply"),
     ),
 )
-_TO_THE_SYSTEM = re.compile("|".join(p for p, _ in _ADDRESSING), re.I)  # any text
-# the same for ASCII text once lower-cased (case-insensitive matching of ASCII is lower-casing)
-_GUARDED = tuple((re.compile(p), words) for p, words in _ADDRESSING)
+_GUARDED = tuple((Caseless(p), words) for p, words in _ADDRESSING)
 # This system's own citation line ("[1] article-id, 2025-08-18, chars 0-40") and evidence id ("[S3]").
 _SPOOFED_CITATION = re.compile(r"\[\d+\]\s*\S+,\s*\d{4}-\d{2}-\d{2},\s*chars\s*\d+\s*[-–]\s*\d+|\[S\d+\]")
 
@@ -151,7 +150,6 @@ def addresses_the_system(text: str) -> bool:
 def _addresses(text: str) -> bool:
     if _SPOOFED_CITATION.search(text):
         return True
-    if not text.isascii():
-        return bool(_TO_THE_SYSTEM.search(text))
-    low = text.lower()
-    return any(any(w in low for w in words) and rx.search(low) for rx, words in _GUARDED)
+    # the word guards hold for ASCII text only (ignoring case, "ſystem" matches "system")
+    low, guarded = text.lower(), text.isascii()
+    return any((not guarded or any(w in low for w in words)) and rx.search(text) for rx, words in _GUARDED)
