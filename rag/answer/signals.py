@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from rag.text import dates_mentioned, fold, months_mentioned, tokenize
 from rag.text.caseless import Caseless
 
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|nobody|neither|nor|without|cannot)\b|n't\b", re.I)
+_NEGATED = Caseless(r"\b(?:not|no|never|none|nothing|nobody|neither|nor|without|cannot)\b|n't\b")
 _YEAR = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b\d{1,4}\s*(?:BC|BCE|AD|CE)\b")
 _CENTURY = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
@@ -37,17 +37,14 @@ _NUMBER = re.compile(
     r"millions?|billions?|half|quarter|several|few|many|most)\b",
     re.I,
 )
-_DURATION = re.compile(
+_LASTS = Caseless(  # a duration
     r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|a)\s+"
-    r"(?:\w+\s+)?(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries)\b",
-    re.I,
+    r"(?:\w+\s+)?(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries)\b"
 )
 _TIME = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s?(?:a\.m\.|p\.m\.|am|pm)\b", re.I)
 _WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 # every time pattern that ignores case, as one (the year pattern's "BC"/"AD" keep theirs)
 _ANY_TIME = Caseless("|".join(f"(?:{r.pattern})" for r in (_TIME, _WEEKDAY, _DECADE, _CENTURY)))
-_NEGATED = Caseless(_NEGATION.pattern)
-_LASTS = Caseless(_DURATION.pattern)
 _CAP = re.compile(r"\b[A-ZÀ-Þ][\w’'-]*")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -137,7 +134,7 @@ def answer_type_present(kind: str, question: str, text: str) -> float:
     q_nums = numbers_in(question)
     if kind in ("how_many", "how_much"):
         if re.search(r"\bhow long\b", question, re.I):
-            return 1.0 if _DURATION.search(text) or is_time_expression(text) else 0.0
+            return 1.0 if _LASTS.search(text) or is_time_expression(text) else 0.0
         nums = [
             m for m in _NUMBER.findall(text) if re.sub(r"[^\d]", "", m) not in q_nums or not m[0].isdigit()
         ]

@@ -56,7 +56,6 @@ class HybridRetriever:
         self.corpus = corpus
         self.embedder = embedder
         self.dense = DenseRetriever(corpus, embedder)
-        self.sparse = BM25Retriever(corpus)
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
 
