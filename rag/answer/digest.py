@@ -31,11 +31,12 @@ from rag.retrieval.corpus import Corpus
 from rag.types import Answer, Citation, Hit
 
 # Opening words of a request for an overview rather than one fact (matched case-insensitively
-# at the start of the question). The topic is what follows them.
+# at the start of the question). The topic is what follows them. "What happened to him then?"
+# asks one fact (someone's fate), not for an overview.
 _BROAD = re.compile(
     r"^\s*(?:(?:can|could|would) you |please )?(?:"
     r"summari[sz]e|sum up|recap|brief me on|give (?:me )?(?:a |an )?(?:summary|overview|recap|rundown|digest)"
-    r"(?: of| on)?|(?:a |an )?(?:summary|overview|recap|rundown|digest) of|what happened(?: at| in| on| with)?"
+    r"(?: of| on)?|(?:a |an )?(?:summary|overview|recap|rundown|digest) of|what happened(?: at| in| on| with)?(?! to\b)"
     r"|what do we know about|what is known about|what's known about|tell me about|catch me up on"
     r"|what are the (?:key|main) points(?: of| about| on)?|what'?s the latest (?:on|about|in)"
     r"|what was (?:agreed|decided|announced)(?= )"

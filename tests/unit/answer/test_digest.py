@@ -31,6 +31,7 @@ def test_broad(q):
         "How many countries are ready to send troops?",
         "Who summarized the talks?",
         "What happens next?",
+        "What happened to him a few days later?",
         "Which summit was held in Paris?",
     ],
 )
