@@ -10,12 +10,12 @@ writes text of its own beyond a fixed frame: the answer is the quoted sentences.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from rag.answer.base import abstain, cite_chunk
-from rag.answer.candidate import Candidate
+from rag.answer.candidate import AnswererConfig, Candidate
 from rag.answer.compose import Sources, answer_text, pick_answer, report_role, reserve_from_other_cluster
 from rag.answer.conflict import SAME_CLAIM, contradicts
 from rag.answer.diversity import NEAR_DUPLICATE, cap_per_cluster
@@ -28,6 +28,7 @@ from rag.answer.question import (
     leans_back,
     same_particulars,
     type_fits,
+    with_forms,
 )
 from rag.retrieval.bm25 import idf
 from rag.retrieval.corpus import Corpus
@@ -35,36 +36,6 @@ from rag.text import dates_mentioned
 from rag.types import Answer, Chunk, Hit
 
 __all__ = ["AnswererConfig", "Candidate", "ExtractiveAnswerer"]
-
-
-@dataclass(frozen=True)
-class AnswererConfig:
-    """Weights and thresholds of the extractive answerer (tuned on eval/questions.jsonl)."""
-
-    candidates: int = 12
-    w_dense: float = 0.5
-    w_lex: float = 0.5
-    w_ctx: float = 0.35
-    date_bonus: float = 0.15
-    fit_bonus: float = 0.08
-    fit_penalty: float = 0.3
-    entity_penalty: float = 0.4
-    entity_cap: float = 0.35
-    lex_known_only: bool = True
-    unknown_weight: float = 0.5  # weight of question words no article uses (paraphrase vs. near miss)
-    abstain_below: float = 0.48
-    second_within: float = 0.03
-    window_gain: float = 0.15
-    same_topic: float = 0.6
-    same_fact: float = 0.8
-    other_within: float = 0.25
-    other_articles: int = 2
-
-    def __post_init__(self) -> None:
-        if self.candidates < 1:
-            raise ValueError(f"candidates must be >= 1, got {self.candidates}")
-        if not 0.0 <= self.abstain_below <= 2.0:
-            raise ValueError(f"abstain_below must be in [0, 2], got {self.abstain_below}")
 
 
 class ExtractiveAnswerer:
@@ -112,6 +83,7 @@ class ExtractiveAnswerer:
     # -------------------------------------------------------------- scoring
     def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         """Candidate sentences (retrieved chunks and the chunk after each), best first."""
+        q = self.with_name_forms(q)
         cands: dict[str, Candidate] = {}
         for i, h in enumerate(hits[: self.config.candidates]):
             nxt = self.corpus.neighbour(h.chunk, 1)
@@ -143,8 +115,16 @@ class ExtractiveAnswerer:
         n = max(len(self.corpus), 1)
         return {c: idf(n, self.corpus.doc_freq(c)) for c in map(self.corpus.canonical, q.tokens)}
 
-    def _article_tokens(self, article_id: str) -> frozenset[str]:
-        return self.corpus.article_tokens(article_id)
+    def with_name_forms(self, q: QuestionInfo) -> QuestionInfo:
+        """``q`` with the indexed adjective forms of its names ("Italian" for Italy), which
+        then count as the name in every token set the answerer matches (``with_forms``)."""
+        if q.forms is not None:
+            return q
+        names = dict.fromkeys(t for e in q.entities for t in e)
+        return replace(q, forms=tuple((t, f) for t in names if (f := self.corpus.name_forms(t))))
+
+    def _article_tokens(self, article_id: str, q: QuestionInfo | None = None) -> frozenset[str]:
+        return with_forms(self.corpus.article_tokens(article_id), q.forms if q else None)
 
     def _rarity(self, entity: tuple[str, ...]) -> float:
         """0..1: how rare an entity's rarest token is (1.0 = in one chunk), so "Ukraine" weighs little."""
@@ -152,15 +132,16 @@ class ExtractiveAnswerer:
         best = max((idf(n, max(self.corpus.doc_freq(t), 1)) for t in entity), default=0.0)
         return min(1.0, best / idf(n, 1)) ** 2
 
-    def _toks(self, chunk: Chunk | None) -> frozenset[str]:
-        return self.corpus.tokens(chunk) if chunk is not None else frozenset()
+    def _toks(self, chunk: Chunk | None, q: QuestionInfo | None = None) -> frozenset[str]:
+        toks = self.corpus.tokens(chunk) if chunk is not None else frozenset()
+        return with_forms(toks, q.forms if q else None)
 
     def _score(self, q: QuestionInfo, c: Candidate, weights: dict[str, float]) -> None:
         cfg = self.config
         total = sum(weights.values()) or 1.0
-        c.toks = self._toks(c.chunk)
+        c.toks = self._toks(c.chunk, q)
         prev = self.corpus.neighbour(c.chunk, -1)
-        ctx = c.toks | self._toks(prev)
+        ctx = c.toks | self._toks(prev, q)
         c.lex = sum(w for t, w in weights.items() if t in c.toks) / total
         c.lex_ctx = sum(w for t, w in weights.items() if t in ctx) / total
         c.fit = self._fit(q, c.chunk, prev)
@@ -168,7 +149,7 @@ class ExtractiveAnswerer:
         if absent:
             # A name stated earlier in the same article ("according to the WSJ" two sentences up)
             # costs half as much as one the article never mentions.
-            art = self._article_tokens(c.chunk.article_id)
+            art = self._article_tokens(c.chunk.article_id, q)
             c.penalty = min(
                 cfg.entity_cap,
                 sum(
@@ -305,7 +286,7 @@ class ExtractiveAnswerer:
         asked for (a number, a date, a name), that kind? For "What did Macron say and when will
         the U.S. role be decided?", a lead on what Macron said and a sentence holding "decided"
         and "coming weeks": yes; a sentence repeating the lead's words: no."""
-        toks = self._toks(other)
+        toks = self._toks(other, q)
         if any(t in toks and t not in best.toks for t in q.focus):
             return True
         return type_fits(q, best.chunk.text) is False and type_fits(q, other.text) is True

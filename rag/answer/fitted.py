@@ -97,6 +97,7 @@ class FittedAnswerer(ExtractiveAnswerer):
 
     def rank(self, q: QuestionInfo, hits: list[Hit], qvec: np.ndarray | None) -> list[Candidate]:
         """The hand-set answerer's candidates with their signals, by P(holds the answer)."""
+        q = self.with_name_forms(q)
         out = self.rank_by_rule(q, hits, qvec)
         if not out:
             return out
@@ -160,10 +161,10 @@ class FittedAnswerer(ExtractiveAnswerer):
         arts: dict[str, dict[str, float]] = {}
         for c in cands:
             prev = self.corpus.neighbour(c.chunk, -1)
-            ctx = c.toks | self._toks(prev)
+            ctx = c.toks | self._toks(prev, q)
             aid = c.chunk.article_id
             if aid not in arts:
-                arts[aid] = article_features(weights, top2, qs, self._article_tokens(aid), max_idf)
+                arts[aid] = article_features(weights, top2, qs, self._article_tokens(aid, q), max_idf)
             s = self.chunk_signals(c.chunk)
             ps = self.chunk_signals(prev) if prev is not None else None
             ctx_neg = s.neg or (ps is not None and ps.neg)

@@ -57,6 +57,8 @@ class QuestionInfo:
     months: frozenset[int]
     kind: str  # how_many | how_much | when | who | where | why | what | yes_no | other
     speech: bool = False  # "what did X say/tell/announce ...": the answer reports speech
+    # each name token with the corpus's adjective forms of it ("itali": "italian"), once looked up
+    forms: tuple[tuple[str, frozenset[str]], ...] | None = None
 
 
 def analyse_question(text: str) -> QuestionInfo:
@@ -169,6 +171,12 @@ def aliases(entity: tuple[str, ...]) -> list[tuple[str, ...]]:
     if len(entity) != 1 or entity[0] not in _ALIAS_NAMES:
         return []
     return [tuple(tokenize(name)) for name in _ALIAS_NAMES[entity[0]] if tokenize(name)]
+
+
+def with_forms(toks: frozenset[str], forms: tuple[tuple[str, frozenset[str]], ...] | None) -> frozenset[str]:
+    """``toks`` plus each name whose adjective form it holds (``{"italian"}`` -> ``{"italian", "itali"}``)."""
+    extra = [name for name, fs in forms or () if name not in toks and not fs.isdisjoint(toks)]
+    return toks | frozenset(extra) if extra else toks
 
 
 def _is_demonym(word: str) -> bool:

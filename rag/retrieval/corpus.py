@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.protocols import ArticleStore
 from rag.retrieval.views import VIEW_CACHE, ArticleView, ArticleViews
-from rag.text import tokenize
+from rag.text import name_forms, tokenize
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Corpus:
         self._tokens: dict[str, frozenset[str]] = {}
         self._df: dict[str, int] = {}
         self._corrections: dict[str, str | None] = {}
+        self._forms: dict[str, frozenset[str]] = {}
         self._letters: OrderedDict[str, list[str]] = OrderedDict()
         self._size: int | None = None
 
@@ -71,7 +72,7 @@ class Corpus:
             if gen == self.generation and not force:
                 return False
             self.store.refresh()
-            self._df, self._corrections, self._size = {}, {}, None
+            self._df, self._corrections, self._forms, self._size = {}, {}, {}, None
             self._cache.follow()
             self._letters = OrderedDict()
             changed, self.generation = gen != self.generation, gen
@@ -216,6 +217,17 @@ class Corpus:
             self._corrections.clear()
         self._corrections[token] = fixed
         return fixed
+
+    def name_forms(self, token: str) -> frozenset[str]:
+        """Indexed adjective forms of a name's token (``"itali"`` -> ``{"italian"}``), cached."""
+        forms = self._forms.get(token)
+        if forms is None:
+            base = token[:-1] if token[-1:] in "aeiouy" else token
+            vocab = [w for w, _ in self.store.terms(base)] if len(base) >= 3 and token.isalpha() else []
+            if len(self._forms) >= TERM_CACHE:
+                self._forms.clear()
+            forms = self._forms[token] = name_forms(token, vocab)
+        return forms
 
     def canonical(self, token: str) -> str:
         """The index's spelling of a token: itself, or the word its typo stands for."""

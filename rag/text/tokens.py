@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -151,3 +152,23 @@ def _raw_token(raw: str) -> tuple[bool, str]:
         _RAW.clear()
     _RAW[raw] = known
     return known
+
+
+# What an adjective of a place adds to its stem once a final vowel is dropped: "Ital-ian",
+# "Russi-an", "Europ-ean", "Chin-es(e)", "Iraq-i", "German" (from "germani").
+_FORM_TAILS = ("", "an", "ian", "ean", "es", "ese", "ish", "i")
+
+
+def name_forms(token: str, vocabulary: Iterable[str]) -> frozenset[str]:
+    """The adjective forms of a name's stem among ``vocabulary`` (indexed stems sharing its
+    start), so a question on Italy matches a sentence on "the Italian premier".
+
+    ``name_forms("itali", ["italian", "itali", "italic"])`` -> ``{"italian"}``; a token of
+    fewer than 4 letters or not alphabetic has none.
+    """
+    if len(token) < 4 or not token.isalpha():
+        return frozenset()
+    base = token[:-1] if token[-1] in "aeiouy" else token
+    return frozenset(
+        v for v in vocabulary if v != token and v.startswith(base) and v[len(base) :] in _FORM_TAILS
+    )

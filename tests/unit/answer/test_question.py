@@ -1,9 +1,14 @@
 """Pure parts of the extractive answerer: question analysis and answer-type tests."""
 
+import datetime as dt
+
 import pytest
 
-from rag.answer.extractive import AnswererConfig
+from rag.answer.extractive import AnswererConfig, ExtractiveAnswerer
 from rag.answer.question import analyse_question, type_fits
+from rag.retrieval.corpus import Corpus
+from rag.types import Article, DateRange, Hit
+from tests.fakes import FakeArticleStore
 
 
 @pytest.mark.parametrize(
@@ -64,3 +69,18 @@ def test_config_validates():
         AnswererConfig(candidates=0)
     with pytest.raises(ValueError, match="abstain_below"):
         AnswererConfig(abstain_below=5)
+
+
+def test_a_sentence_naming_the_place_by_its_adjective_matches_the_name():
+    """Asked about Italy, "The Italian premier said ..." covers the question's name as
+    "Italy ... were among those committed" does (with FAKE store and embedder)."""
+    text = (
+        "Germany, Italy and Poland were among those committed to Kyiv. "
+        "The Italian premier said Rome would train troops outside Ukraine."
+    )
+    corpus = Corpus(FakeArticleStore([Article("a", dt.date(2025, 9, 4), text)]))
+    corpus.sync()
+    hits = [Hit(c, s) for c, s in corpus.lexical("Italy troops premier Kyiv", 5, DateRange())]
+    cands = ExtractiveAnswerer(corpus).rank(analyse_question("What would Italy do?"), hits, None)
+    assert {c.chunk.text.split()[1]: c.lex for c in cands} == {"Italy": 1.0, "Italian": 1.0}
+    assert all("itali" in c.toks for c in cands)

@@ -204,3 +204,14 @@ def test_a_cached_view_of_a_replaced_version_is_let_go_and_its_stale_hits_droppe
     assert all(
         c.article_digest == corpus.article("a").digest for c, _ in corpus.lexical("troops", 5, DateRange())
     )
+
+
+def test_a_names_adjective_forms_come_from_the_index_vocabulary():
+    italy = Article(
+        "i", dt.date(2025, 9, 4), "Italy backed Kyiv. The Italian premier said Rome would train troops."
+    )
+    corpus = Corpus(FakeArticleStore([A, B, italy]))
+    corpus.sync()
+    assert corpus.name_forms("itali") == {"italian"}
+    assert corpus.name_forms("ukrain") == frozenset()  # no article says "Ukrainian"
+    assert corpus.name_forms("itali") is corpus.name_forms("itali")  # cached

@@ -2,7 +2,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.text import chunk_spans, dates_mentioned, fold, months_mentioned, sentence_spans, stem, tokenize
+from rag.text import (
+    chunk_spans,
+    dates_mentioned,
+    fold,
+    months_mentioned,
+    name_forms,
+    sentence_spans,
+    stem,
+    tokenize,
+)
 
 
 def texts(spans, text):
@@ -182,3 +191,29 @@ def test_stemmer_first_load_is_safe_from_many_threads_at_once():
         assert not errors, errors
         assert len(got) == 16 and len({id(p) for p in got}) == 1
     assert tokens.stem("countries") == "countri"
+
+
+@pytest.mark.parametrize(
+    ("name", "vocabulary", "forms"),
+    [
+        ("Italy", ["Italian", "Italiano", "Italy"], {"Italian"}),
+        ("Germany", ["German", "Germanic"], {"German"}),
+        ("Russia", ["Russian", "Rush"], {"Russian"}),
+        ("China", ["Chinese", "Chin"], {"Chinese", "Chin"}),
+        ("Ukraine", ["Ukrainian"], {"Ukrainian"}),
+        ("Iraq", ["Iraqi", "Iranian"], {"Iraqi"}),  # not Iran's adjective
+        ("Austria", ["Austrian", "Australian"], {"Austrian"}),
+        ("Japan", ["Japanese"], {"Japanese"}),
+        ("Poland", ["Polish"], set()),  # irregular: the alias table's job, not this one's
+        ("Rome", ["Roman", "Romania"], {"Roman"}),
+    ],
+)
+def test_name_forms_are_the_adjectives_of_a_place_in_the_vocabulary(name, vocabulary, forms):
+    (token,) = tokenize(name)
+    vocab = [t for w in vocabulary for t in tokenize(w)]
+    assert name_forms(token, vocab) == {t for w in forms for t in tokenize(w)}
+
+
+def test_short_or_non_alphabetic_tokens_have_no_forms():
+    assert name_forms("us", ["usa", "usan"]) == frozenset()
+    assert name_forms("g7", ["g7an"]) == frozenset()
