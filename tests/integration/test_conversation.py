@@ -258,3 +258,17 @@ def test_asked_what_someone_said_a_lead_that_only_restates_it_is_context(client)
     lead = next(i for i, c in enumerate(body["citations"]) if "commented on reports" in c["quote"])
     assert body["citations"][lead]["role"] == "context" and lead == 0, roles
     assert body["answer"].index("commented on reports") < body["answer"].index("dismissed the notion")
+
+
+def test_a_subject_swap_to_a_place_finds_the_sentence_naming_it_by_its_adjective(client):
+    """After what Tusk said Warsaw would contribute, "What about Italy?" quotes Meloni on Rome's
+    role ("Italian Prime Minister ..."), not the list "Germany, Italy, and Poland were among ..."."""
+    first = "What did Tusk say Warsaw would contribute?"
+    a1 = client.post("/v1/answer", json={"question": first}).json()
+    assert "logistical support" in _answer_quote(a1)
+    body = client.post(
+        "/v1/answer",
+        json={"question": "What about Italy?", "history": [{"question": first, "answer": a1["answer"]}]},
+    ).json()
+    assert not body["abstained"], body
+    assert "Italian Prime Minister" in _answer_quote(body) and "monitoring" in _answer_quote(body)
