@@ -21,6 +21,7 @@ from rag.answer.followup import (
     clarification,
     mentioning,
     new_word,
+    quotes_word,
 )
 from rag.answer.labels import label_sources
 from rag.answer.notices import empty_range_notice, english_only_notice, notice
@@ -110,7 +111,8 @@ class Pipeline:
         # an elliptical follow-up is answered from articles naming what it brings ("What about Bloomberg?")
         must = new_word(asked, self.corpus.doc_freq) if history else None
         answers = [self._answer(q, k, date_range, must) for q in readings]
-        best = choose(answers)
+        words = frozenset({must, *self.corpus.name_forms(must)}) if must else frozenset()
+        best = choose(answers, named=[quotes_word(a, words) for a in answers] if words else ())
         answer, q = answers[best], readings[best]
         timings = dict(answer.timings_ms)
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3

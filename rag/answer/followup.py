@@ -76,6 +76,7 @@ __all__ = [
     "mentioning",
     "names",
     "new_word",
+    "quotes_word",
     "resolve_history",
     "rule_rewrite",
     "turn_of",
@@ -181,18 +182,30 @@ def mentioning(hits: Sequence[Hit], word: str, article_tokens: Callable[[str], f
     return [h for h in hits if word in article_tokens(h.chunk.article_id)] or list(hits)
 
 
-def choose(answers: Sequence[Answer], margin: float = PRIOR_MARGIN) -> int:
+def quotes_word(answer: Answer, words: frozenset[str]) -> bool:
+    """Does the answer's first answering sentence hold one of ``words`` (BM25 tokens: what an
+    elliptical follow-up brings and its adjective forms)? "What about Romania?" answered with
+    "Romanian President Nicusor Dan indicated ...": yes; with Meloni on Rome's role: no."""
+    first = next((c for c in answer.citations if c.role == "answer"), None)
+    return first is not None and not words.isdisjoint(tokenize(first.quote))
+
+
+def choose(answers: Sequence[Answer], margin: float = PRIOR_MARGIN, named: Sequence[bool] = ()) -> int:
     """Which of the answers to a follow-up's readings (most likely reading first) to keep.
 
     The first answered reading, unless a later one is answered with a confidence more than
     ``margin`` higher: the order carries what grammar says (a pronoun takes the previous
     subject first), the answerer's confidence overrules it only when clearly surer. All
     abstained: the first. ``choose([abstained, answered(0.4), answered(0.7)])`` -> 2;
-    ``choose([answered(0.6), answered(0.65)])`` -> 0.
+    ``choose([answered(0.6), answered(0.65)])`` -> 0. ``named`` (per answer: does its answer
+    sentence name what an elliptical follow-up brings, ``quotes_word``): when some answered
+    ones do, the choice is among those only.
     """
     answered = [i for i, a in enumerate(answers) if not a.abstained]
     if not answered:
         return 0
+    if any(named[i] for i in answered if i < len(named)):
+        answered = [i for i in answered if i < len(named) and named[i]]
     best = answered[0]
     for i in answered[1:]:
         if answers[i].confidence > answers[best].confidence + margin:

@@ -1,5 +1,7 @@
 """Follow-up detection and rewriting without an LLM (rag.answer.followup, rag.answer.rewrite_llm)."""
 
+import datetime as dt
+
 import pytest
 
 from rag.answer.followup import (
@@ -11,11 +13,12 @@ from rag.answer.followup import (
     keeps_names,
     leans_on_history,
     names,
+    quotes_word,
     resolve_history,
     rule_rewrite,
 )
 from rag.answer.rewrite_llm import LLMRewriter, accept_llm_rewrite
-from rag.types import Answer, Turn
+from rag.types import Answer, Citation, Turn
 
 AIR = "At that time, Trump said the U.S. could provide air support but ruled out deploying American ground forces."
 RULE_OUT = Turn("What did Trump rule out on Aug. 18?", f"{AIR} [1]", (AIR,))
@@ -330,6 +333,25 @@ def test_choose_keeps_the_likely_reading_unless_another_is_clearly_surer():
     assert choose([a(0.4), a(0.7)]) == 1
     assert choose([a(0.0, True), a(0.3), a(0.35)]) == 1
     assert choose([a(0.0, True), a(0.0, True)]) == 0
+
+
+def test_choose_prefers_readings_whose_answer_sentence_names_the_new_word():
+    """ "What about Romania?" after Meloni on Rome's role: the reading answered with Meloni's
+    sentence again comes first and is surer, but only Dan's sentence names Romania."""
+
+    def a(conf, quote, abstained=False):
+        cite = Citation("x", dt.date(2025, 9, 5), quote, 0, len(quote), role="answer")
+        return Answer("q", quote, abstained, (cite,), confidence=conf)
+
+    meloni = a(0.76, "Italian Prime Minister Giorgia Meloni explained that Rome’s role would be limited.")
+    dan = a(0.59, "Romanian President Nicusor Dan indicated that Bucharest was ready to join.")
+    words = frozenset({"romania", "romanian"})
+    named = [quotes_word(x, words) for x in (meloni, dan)]
+    assert named == [False, True]
+    assert choose([meloni, dan], named=named) == 1
+    assert choose([meloni, dan]) == 0  # without the word, grammar's order holds
+    assert choose([meloni, a(0.9, "Nothing here.")], named=[False, False]) == 0  # none names it
+    assert choose([meloni, a(0.0, "Romania.", abstained=True)], named=[False, True]) == 0  # abstained
 
 
 def test_every_candidate_keeps_the_follow_ups_names_and_numbers():
