@@ -47,14 +47,21 @@ def _surface_similarity(a: str, b: str) -> float:
 
 
 def _replace(text: str, slot: Slot, phrase: str) -> str:
-    """``text`` with ``slot`` replaced by ``phrase``; a determiner before the slot is dropped when
-    the phrase brings its own ("the summit" + "the press conference")."""
-    start = slot.start
-    if low(phrase.split()[0]) in ("the", "a", "an", "its", "their", "his", "her"):
+    """``text`` with ``slot`` replaced by ``phrase``. A determiner before the slot is dropped when
+    the phrase brings its own ("the summit" + "the press conference") or the slot is a whole name
+    the phrase stands in for ("the United Kingdom and France" + "Italy": "Italy and France", but
+    "the Italian premier" + "Polish": "the Polish premier"). An abbreviation's full stop goes
+    with it ("the U.S." + "Romania": "What could Romania provide?")."""
+    start, end = slot.start, slot.end
+    if "." in slot.text and text[end : end + 1] == ".":
+        end += 1
+    after = re.match(r"\s+(\w+)", text[end:])
+    whole_name = slot.kind == "name" and (after is None or low(after.group(1)) in _FUNCTION)
+    if whole_name or low(phrase.split()[0]) in ("the", "a", "an", "its", "their", "his", "her"):
         m = re.search(r"(?i)\b(?:the|a|an)\s+$", text[:start])
         if m:
             start = m.start()
-    return text[:start] + phrase + text[slot.end :]
+    return text[:start] + phrase + text[end:]
 
 
 def _speaker_dropped(f: Frame, slot: Slot, new_text: str) -> str | None:

@@ -226,6 +226,13 @@ def np_slots(text: str) -> list[Slot]:
                 break
             end = ws[j][1]
             nxt = ws[j + 1] if j + 1 < len(ws) else None
+            if (
+                nxt is not None
+                and ws[j][2][:1].isupper()
+                and nxt[2][:1].isupper()
+                and text[end : nxt[0]] == " "
+            ):
+                continue  # "the United" of "the United Kingdom": not an end inside a name
             boundary = (
                 nxt is None
                 or low(nxt[2]) in PREPOSITIONS | AUXILIARY | WH | DETERMINERS

@@ -417,3 +417,32 @@ def test_a_modifier_and_head_replace_the_same_shaped_tail_of_a_longer_phrase():
     assert first == "What are the most interesting examples of rococo architecture?"
     q2 = "When did the EU approve its previous sanctions package?"
     assert candidates("And the 19th package?", [Turn(q2)])[0] == "When did the EU approve the 19th package?"
+
+
+@pytest.mark.parametrize(
+    ("prev", "follow", "reading", "never"),
+    [
+        (
+            "How many soldiers are the United Kingdom and France ready to send?",
+            "What about Italy?",
+            "How many soldiers are Italy and France ready to send?",
+            ("Italy Kingdom", "the Italy"),
+        ),
+        (
+            "What did Trump say the U.S. could provide?",
+            "What about Romania?",
+            "What could Romania provide?",
+            ("Romania.", "the Romania"),
+        ),
+        (
+            "What did the Italian premier say?",
+            "What about Polish?",
+            "What did the Polish premier say?",
+            ("Polish premier premier",),
+        ),
+    ],
+)
+def test_a_name_is_replaced_whole_with_its_determiner_and_full_stop(prev, follow, reading, never):
+    readings = candidates(follow, [Turn(prev, "x")])
+    assert reading in readings, readings
+    assert not any(n in r for r in readings for n in never), readings
