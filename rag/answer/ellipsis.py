@@ -94,6 +94,12 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         return []
     first = low(xw[0][2])
     out: list[str] = []
+    sourced = re.match(r"(?i)(.+?),?\s+(according to\s+.+)$", x)
+    if sourced and first != "according":  # "And Romania, according to Dan?": the source goes last
+        main = _ellipsis_candidates(sourced.group(1), prev, similar)
+        bare = (re.sub(r"(?i),?\s+according to\s+[^,?]+", "", strip_question(r)) for r in main)
+        return list(dict.fromkeys(_finish(f"{r}, {sourced.group(2)}") for r in bare))
+    x = re.sub(r"(?<=\w)[’']s$", "", x) if x[:1].isupper() else x  # "And Poland's?" stands for Poland
     # a date, or a prepositional phrase
     if TIME.fullmatch(x) or (first in PREPOSITIONS and TIME.search(x)):
         for s in time_slots(text):

@@ -446,3 +446,17 @@ def test_a_name_is_replaced_whole_with_its_determiner_and_full_stop(prev, follow
     readings = candidates(follow, [Turn(prev, "x")])
     assert reading in readings, readings
     assert not any(n in r for r in readings for n in never), readings
+
+
+def test_a_possessive_ellipsis_stands_for_the_name():
+    readings = candidates("And Poland's?", [Turn("What would Italy's role be?", "x")])
+    assert "What would Poland's role be?" in readings
+    assert not any("'s's" in r or "Poland's do" in r for r in readings), readings
+
+
+def test_an_ellipsis_with_its_own_source_puts_the_source_last_in_place_of_the_old_one():
+    readings = candidates(
+        "And Romania, according to Dan?", [Turn("What will Italy do, according to Meloni?", "x")]
+    )
+    assert readings[0] == "What will Romania do, according to Dan?"
+    assert not any("Meloni" in r or "Romania, according" in r for r in readings), readings
