@@ -83,11 +83,18 @@ def numbers_in(text: str) -> frozenset[str]:
 
 
 def constraint_match(required: AbstractSet[str], present: AbstractSet[str]) -> float:
-    """Share of ``required`` items found in ``present``; 1.0 when nothing is required.
+    """Share of ``required`` items found in ``present``; 1.0 when nothing is required. A number
+    is also found as its ordinal's token (the question's "19th" is required as "19").
 
-    ``constraint_match({"1998", "12"}, {"1998"})`` -> ``0.5``.
+    ``constraint_match({"1998", "12"}, {"1998"})`` -> ``0.5``; ``constraint_match({"19"}, {"19th"})`` -> ``1.0``.
     """
-    return sum(1 for r in required if r in present) / len(required) if required else 1.0
+    if not required:
+        return 1.0
+    found = sum(1 for r in required if r in present or (r.isdigit() and any(r + o in present for o in _ORD)))
+    return found / len(required)
+
+
+_ORD = ("st", "nd", "rd", "th")
 
 
 def capitalised_words(text: str) -> list[str]:

@@ -27,6 +27,8 @@ def test_coverage_and_missing():
     assert missing_weight({"tax": 2.0, "vote": 1.0}, {"vote"}) == (1, 2.0)
     assert constraint_match({"1998", "12"}, {"1998"}) == 0.5
     assert constraint_match(set(), {"x"}) == 1.0
+    assert constraint_match({"19"}, {"19th", "packag"}) == 1.0  # "the 19th package": "19th" is its token
+    assert constraint_match({"19"}, {"1919"}) == 0.0
 
 
 @pytest.mark.parametrize(
