@@ -97,8 +97,8 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
     sourced = re.match(r"(?i)(.+?),?\s+(according to\s+.+)$", x)
     if sourced and first != "according":  # "And Romania, according to Dan?": the source goes last
         main = _ellipsis_candidates(sourced.group(1), prev, similar)
-        bare = (re.sub(r"(?i),?\s+according to\s+[^,?]+", "", strip_question(r)) for r in main)
-        return list(dict.fromkeys(_finish(f"{r}, {sourced.group(2)}") for r in bare))
+        unsourced = [re.sub(r"(?i),?\s+according to\s+[^,?]+", "", strip_question(r)) for r in main]
+        return list(dict.fromkeys(_finish(f"{r}, {sourced.group(2)}") for r in unsourced))
     x = re.sub(r"(?<=\w)[’']s$", "", x) if x[:1].isupper() else x  # "And Poland's?" stands for Poland
     # a date, or a prepositional phrase
     if TIME.fullmatch(x) or (first in PREPOSITIONS and TIME.search(x)):
@@ -136,12 +136,17 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         if dropped:
             out.append(_finish(dropped))
         generic = _generic_predicate(f, s, x) if rank == 0 else None
-        if generic:
+        # "What did Meloni say about the guarantees?": the new speaker on the same topic comes
+        # first, and what they said at all after it
+        topical = f.verb is not None and re.match(r"\s+about\b", text[f.verb.end :], re.I)
+        if generic and not topical:
             out.append(generic)
         bare = _without_adjuncts(new, f, (s.start, s.start + len(x))) if rank == 0 else new
         if bare != new:  # "according to BFM TV" went with the old subject
             out.append(_finish(_agree(bare, s, x)))
         out.append(_finish(_agree(new, s, x)))
+        if generic and topical:
+            out.append(generic)
     if not out:  # nothing to put it in place of: ask about it beside the previous question
         out.append(_finish(f"{text}, and what about {x}"))
     return out
@@ -184,13 +189,14 @@ def _generic_predicate(f: Frame, slot: Slot, x: str) -> str | None:
 
 
 def _without_adjuncts(text: str, f: Frame, keep: tuple[int, int]) -> str:
-    """``text`` without its prepositional phrases after the wh-phrase (but "of" phrases and the
-    part at ``keep``): what went with the replaced part ("in Paris", "according to BFM TV")."""
+    """``text`` without its prepositional phrases after the wh-phrase (but "of" phrases, "about"
+    topics and the part at ``keep``): what went with the replaced part ("in Paris", "according to
+    BFM TV")."""
     out = text
     for p in sorted(pp_slots(text), key=lambda p: -p.start):
         if (
             p.start <= len(f.wh)
-            or p.text.lower().startswith(("of ", "to "))
+            or p.text.lower().startswith(("of ", "to ", "about "))
             or (p.start < keep[1] and keep[0] < p.end)
         ):
             continue

@@ -216,10 +216,14 @@ def test_subject_swap_drops_the_speaker_and_asks_what_the_new_subject_does():
     assert not any("What did Macron say about Poland" in c for c in got)
 
 
-def test_a_new_speaker_replaces_the_speaker():
+def test_a_new_speaker_replaces_the_speaker_on_the_same_topic_first():
+    """The topic the old speaker spoke about stays ("about sanctions", "about Russia": a topic, not
+    a place adjunct); what the new speaker said at all is the fallback reading."""
     similar = fake_similar({frozenset(("Trump", "Macron")): 0.9})
     got = candidates("What about Trump?", [Turn("What did Macron say about sanctions?")], similar)
-    assert got[0] == "What did Trump say?" and "What did Trump say about sanctions?" in got
+    assert got[0] == "What did Trump say about sanctions?" and "What did Trump say?" in got
+    got = candidates("What about Zelensky?", [Turn("What did Macron say about Russia?")])
+    assert got[:2] == ["What did Zelensky say about Russia?", "What did Zelensky say?"]
 
 
 @pytest.mark.parametrize(
