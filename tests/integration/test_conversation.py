@@ -272,3 +272,17 @@ def test_a_subject_swap_to_a_place_finds_the_sentence_naming_it_by_its_adjective
     ).json()
     assert not body["abstained"], body
     assert "Italian Prime Minister" in _answer_quote(body) and "monitoring" in _answer_quote(body)
+
+
+def test_a_follow_up_is_answered_by_a_reading_whose_sentence_names_what_it_brings(client):
+    """After Meloni on Rome's role, "What about Romania?" reads most surely as Romania speaking
+    about Rome's role (Meloni's sentence again); Dan's sentence is the one naming Romania."""
+    first = "What did Meloni say Rome's role would be?"
+    a1 = client.post("/v1/answer", json={"question": first}).json()
+    assert "monitoring" in _answer_quote(a1)
+    body = client.post(
+        "/v1/answer",
+        json={"question": "What about Romania?", "history": [{"question": first, "answer": a1["answer"]}]},
+    ).json()
+    assert not body["abstained"], body
+    assert "Romanian President Nicusor Dan" in _answer_quote(body), body["rewritten_question"]
