@@ -194,6 +194,10 @@ def _speech(text: str, body_start: int) -> Speech | None:
         if speaker is None or speaker.start < body_start:
             continue
         j = i + 1
+        addressee = next((n for n in names if j < len(ws) and n.start == ws[j][0]), None)
+        if low(w) in ("tell", "tells", "told") and addressee is not None:  # "tell CBS News (that) ..."
+            while j < len(ws) and ws[j][0] < addressee.end:
+                j += 1
         if j < len(ws) and low(ws[j][2]) == "that":
             j += 1
         if j >= len(ws) or low(ws[j][2]) in PREPOSITIONS or low(ws[j][2]) in PERSONAL | PLURAL:

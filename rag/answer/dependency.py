@@ -38,7 +38,11 @@ from rag.text import STOPWORDS
 
 _ANAPHORIC_ADVERB = re.compile(r"\b(instead|else)\b(?!\s+of\b)", re.I)
 _LEAD = re.compile(r"^\s*(?:(?:and|but|so|also|then)\s*,?\s+)+", re.I)
-_ABOUT = re.compile(r"^\s*(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<rest>.+?)\s*\??\s*$", re.I)
+_ABOUT = re.compile(
+    r"^\s*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about|(?:the\s+)?same(?:\s+(?:question|thing))?"
+    r"\s+(?:for|about|with|regarding))\s+(?P<rest>.+?)\s*[?.!]?\s*$",
+    re.I,
+)  # "What about Poland?", "Same question for Poland."
 _FUNCTION = STOPWORDS | WH | AUXILIARY | frozenset("tell name list give describe explain and but so".split())
 _BARE_TAIL = frozenset("else not exactly then again instead".split())
 

@@ -64,6 +64,13 @@ def _replace(text: str, slot: Slot, phrase: str) -> str:
     return text[:start] + phrase + text[end:]
 
 
+def _undated(text: str) -> str:
+    """``text`` without its dates ("What did Trump tell CBS News on Sept. 3" -> "... CBS News")."""
+    for t in sorted(time_slots(text), key=lambda t: -t.start):
+        text = text[: t.start].rstrip(" ,") + text[t.end :]
+    return text
+
+
 def _speaker_dropped(f: Frame, slot: Slot, new_text: str) -> str | None:
     """The speaker-less reading when ``slot`` lies inside the reported clause."""
     if f.speech is None or slot.start < f.speech.embedded_start:
@@ -99,6 +106,10 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         main = _ellipsis_candidates(sourced.group(1), prev, similar)
         unsourced = [re.sub(r"(?i),?\s+according to\s+[^,?]+", "", strip_question(r)) for r in main]
         return list(dict.fromkeys(_finish(f"{r}, {sourced.group(2)}") for r in unsourced))
+    dated = next((m for m in TIME.finditer(x) if m.end() == len(x) and m.start() > 0), None)
+    if dated and first not in PREPOSITIONS:  # "What about Macron on Sept. 3?": the date goes last
+        main = _ellipsis_candidates(x[: dated.start()].rstrip(" ,"), prev, similar)
+        return list(dict.fromkeys(_finish(f"{_undated(strip_question(r))} {dated.group(0)}") for r in main))
     x = re.sub(r"(?<=\w)[’']s$", "", x) if x[:1].isupper() else x  # "And Poland's?" stands for Poland
     # a date, or a prepositional phrase
     if TIME.fullmatch(x) or (first in PREPOSITIONS and TIME.search(x)):
@@ -125,6 +136,9 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
             plain = re.sub(r"\s+\b[a-z]+ly\b(?=\s)", "", text)  # "physically" gives way to "by video link"
             if plain != text:
                 out.insert(len(out) - 1, _finish(f"{plain} {x}"))
+            named = x.split(None, 1)[1] if len(xw) > 1 else ""
+            if prep in ("for", "about", "regarding", "concerning") and named[:1].isupper():
+                out += _ellipsis_candidates(named, prev, similar)  # "And for Romania?": as "And Romania?"
         return out
     x, owner = _resolve_possessive(x, prev, similar)
     slots = _slots_for(text, f, x, owner, similar)
@@ -184,7 +198,8 @@ def _generic_predicate(f: Frame, slot: Slot, x: str) -> str | None:
         and low(f.aux) in _MODALS | {"did", "does", "do"}
     ):
         said = f.verb is not None and low(f.verb.text) in SPEECH_VERBS
-        return _finish(f"What {f.aux} {x} {f.verb.text if said and f.verb else 'do'}")
+        verb = f.verb.text if said and f.verb else "do"
+        return _finish(f"What {f.aux} {x} {'say' if low(verb) in ('tell', 'tells', 'told') else verb}")
     return None
 
 

@@ -196,7 +196,7 @@ def pp_slots(text: str) -> list[Slot]:
                     (lj in PREPOSITIONS and lj != "of")
                     or lj in AUXILIARY
                     or lj in WH
-                    or _CLAUSE_END.search(text[end : ws[j][0]])
+                    or (_CLAUSE_END.search(text[end : ws[j][0]]) and not _abbreviated(text, ws[j - 1], ws[j]))
                 ):
                     break
                 end = ws[j][1]
@@ -207,6 +207,11 @@ def pp_slots(text: str) -> list[Slot]:
             continue
         i += 1
     return out
+
+
+def _abbreviated(text: str, word: tuple[int, int, str], nxt: tuple[int, int, str]) -> bool:
+    """Is the only mark between ``word`` and ``nxt`` an abbreviation's full stop ("Sept. 3")?"""
+    return text[word[1] : nxt[0]].rstrip() == "." and is_month(word[2] + ".")
 
 
 def np_slots(text: str) -> list[Slot]:

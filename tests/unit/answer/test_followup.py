@@ -464,3 +464,32 @@ def test_an_ellipsis_with_its_own_source_puts_the_source_last_in_place_of_the_ol
     )
     assert readings[0] == "What will Romania do, according to Dan?"
     assert not any("Meloni" in r or "Romania, according" in r for r in readings), readings
+
+
+@pytest.mark.parametrize(
+    ("follow", "prev", "reading"),
+    [
+        ("Same question for Poland.", "What is Romania ready to join?", "What is Poland ready to join?"),
+        ("And for Romania?", "What did Meloni say Italy's role would be?", "What would Romania's role be?"),
+        (
+            "What about Macron on Sept. 3?",
+            "What did Trump tell CBS News on Sept. 3?",
+            "What did Macron say on Sept. 3?",
+        ),
+        ("And Trump on Aug. 18?", "What did Macron say on Sept. 3?", "What did Trump say on Aug. 18?"),
+        (
+            "What about Italy?",
+            "What did Tusk tell Macron that Poland would contribute?",
+            "What would Italy contribute?",
+        ),
+    ],
+)
+def test_more_ways_of_asking_the_same_of_another(follow, prev, reading):
+    assert leans_on_history(follow) == "ellipsis"
+    readings = candidates(follow, [Turn(prev, "x")])
+    assert reading in readings, readings
+    assert not any("News. 3" in r or "on Sept. 3 on" in r or "was it that" in r for r in readings), readings
+
+
+def test_the_same_thing_said_of_a_place_is_no_follow_up():
+    assert leans_on_history("The same thing happened in Poland.") is None
