@@ -194,9 +194,11 @@ def _speech(text: str, body_start: int) -> Speech | None:
         if speaker is None or speaker.start < body_start:
             continue
         j = i + 1
-        addressee = next((n for n in names if j < len(ws) and n.start == ws[j][0]), None)
-        if low(w) in ("tell", "tells", "told") and addressee is not None:  # "tell CBS News (that) ..."
-            while j < len(ws) and ws[j][0] < addressee.end:
+        if low(w) in ("tell", "tells", "told") and j < len(ws):  # "tell CBS News / reporters (that) ..."
+            addressee = next((n.end for n in names if n.start == ws[j][0]), None)
+            if addressee is None:
+                addressee = ws[j + 1][1] if low(ws[j][2]) in DETERMINERS and j + 1 < len(ws) else ws[j][1]
+            while j < len(ws) and ws[j][0] < addressee:
                 j += 1
         if j < len(ws) and low(ws[j][2]) == "that":
             j += 1
