@@ -64,6 +64,15 @@ def _replace(text: str, slot: Slot, phrase: str) -> str:
     return text[:start] + phrase + text[end:]
 
 
+def _subject_asked(f: Frame, x: str) -> str | None:
+    """After a question whose wh-phrase is the subject ("Who will attend the summit
+    physically?"), a name asks whether it did: "Will Witkoff attend the summit physically?"."""
+    body = f.body.split(None, 1)
+    if f.aux or not f.wh or len(body) < 2 or low(body[0]) not in _MODALS or not x[:1].isupper():
+        return None
+    return _finish(f"{body[0].capitalize()} {x} {body[1]}")
+
+
 def _undated(text: str) -> str:
     """``text`` without its dates ("What did Trump tell CBS News on Sept. 3" -> "... CBS News")."""
     for t in sorted(time_slots(text), key=lambda t: -t.start):
@@ -142,6 +151,9 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         return out
     x, owner = _resolve_possessive(x, prev, similar)
     slots = _slots_for(text, f, x, owner, similar)
+    asked = _subject_asked(f, x)
+    if asked and not any(s.kind == "name" for s in name_slots(text) if not _in_wh(s, f)):
+        return [asked]  # "Who will attend the summit?" + "What about Witkoff?": no other name to swap
     for rank, s in enumerate(slots[:3]):
         new = (
             text[: s.start] + x.split()[-2] + text[s.end :] if s.kind == "modifier" else _replace(text, s, x)
@@ -161,6 +173,8 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         out.append(_finish(_agree(new, s, x)))
         if generic and topical:
             out.append(generic)
+    if asked:  # "Who can send troops to Ukraine?" + "What about Italy?": also "Can Italy send ...?"
+        out.append(asked)
     if not out:  # nothing to put it in place of: ask about it beside the previous question
         out.append(_finish(f"{text}, and what about {x}"))
     return out

@@ -504,3 +504,14 @@ def test_more_ways_of_asking_the_same_of_another(follow, prev, reading):
 
 def test_the_same_thing_said_of_a_place_is_no_follow_up():
     assert leans_on_history("The same thing happened in Poland.") is None
+
+
+def test_a_name_after_a_who_question_asks_whether_it_did():
+    """ "Who will attend the summit physically?" has no name to swap: "What about Witkoff?" asks
+    whether he will, instead of "Who will attend Witkoff physically?"."""
+    readings = candidates("What about Witkoff?", [Turn("Who will attend the summit physically?", "x")])
+    assert readings == ["Will Witkoff attend the summit physically?"]
+    # with a name to swap, the swap stays first
+    assert candidates("What about Braddock?", [Turn("Who replaced Shirley in January 1756?", "x")])[0] == (
+        "Who replaced Braddock?"
+    )
