@@ -24,7 +24,7 @@ import numpy as np
 
 from rag.protocols import ArticleStore
 from rag.retrieval.views import VIEW_CACHE, ArticleView, ArticleViews
-from rag.text import name_forms, tokenize
+from rag.text import form_base, name_forms, tokenize
 from rag.types import Article, ArticleInfo, Chunk, DateRange
 
 log = logging.getLogger(__name__)
@@ -222,8 +222,8 @@ class Corpus:
         """Indexed adjective forms of a name's token (``"itali"`` -> ``{"italian"}``), cached."""
         forms = self._forms.get(token)
         if forms is None:
-            base = token[:-1] if token[-1:] in "aeiouy" else token
-            vocab = [w for w, _ in self.store.terms(base)] if len(base) >= 3 and token.isalpha() else []
+            base = form_base(token)
+            vocab = [w for w, _ in self.store.terms(base)] if base is not None else []
             if len(self._forms) >= TERM_CACHE:
                 self._forms.clear()
             forms = self._forms[token] = name_forms(token, vocab)

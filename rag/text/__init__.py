@@ -2,7 +2,7 @@
 
 from rag.text.dates import MONTH_RE, dates_mentioned, months_mentioned
 from rag.text.sentences import CHUNKER, MAX_WORDS, MIN_WORDS, chunk_article, chunk_spans, sentence_spans
-from rag.text.tokens import STOPWORDS, fold, name_forms, stem, tokenize
+from rag.text.tokens import STOPWORDS, fold, form_base, name_forms, stem, tokenize
 
 __all__ = [
     "CHUNKER",
@@ -14,6 +14,7 @@ __all__ = [
     "chunk_spans",
     "dates_mentioned",
     "fold",
+    "form_base",
     "months_mentioned",
     "name_forms",
     "sentence_spans",

@@ -159,16 +159,23 @@ def _raw_token(raw: str) -> tuple[bool, str]:
 _FORM_TAILS = ("", "an", "ian", "ean", "es", "ese", "ish", "i")
 
 
+def form_base(token: str) -> str | None:
+    """What a name's adjective forms start with: its stem less a final vowel (``"itali"`` ->
+    ``"ital"``); None for a token of fewer than 4 letters or not alphabetic (it has none)."""
+    if len(token) < 4 or not token.isalpha():
+        return None
+    return token[:-1] if token[-1] in "aeiouy" else token
+
+
 def name_forms(token: str, vocabulary: Iterable[str]) -> frozenset[str]:
     """The adjective forms of a name's stem among ``vocabulary`` (indexed stems sharing its
-    start), so a question on Italy matches a sentence on "the Italian premier".
+    start, ``form_base``), so a question on Italy matches a sentence on "the Italian premier".
 
-    ``name_forms("itali", ["italian", "itali", "italic"])`` -> ``{"italian"}``; a token of
-    fewer than 4 letters or not alphabetic has none.
+    ``name_forms("itali", ["italian", "itali", "italic"])`` -> ``{"italian"}``.
     """
-    if len(token) < 4 or not token.isalpha():
+    base = form_base(token)
+    if base is None:
         return frozenset()
-    base = token[:-1] if token[-1] in "aeiouy" else token
     return frozenset(
         v for v in vocabulary if v != token and v.startswith(base) and v[len(base) :] in _FORM_TAILS
     )
