@@ -28,6 +28,8 @@ from rag.answer.slots import (
     pp_slots,
     strip_question,
     time_slots,
+    without_dates,
+    without_source,
     words,
 )
 from rag.text import tokenize
@@ -73,11 +75,15 @@ def _subject_asked(f: Frame, x: str) -> str | None:
     return _finish(f"{body[0].capitalize()} {x} {body[1]}")
 
 
-def _undated(text: str) -> str:
-    """``text`` without its dates ("What did Trump tell CBS News on Sept. 3" -> "... CBS News")."""
-    for t in sorted(time_slots(text), key=lambda t: -t.start):
-        text = text[: t.start].rstrip(" ,") + text[t.end :]
-    return text
+def _then(main: str, tail: str, drop: Callable[[str], str], prev: Turn, similar: Similarity) -> list[str]:
+    """``main``'s readings less what ``drop`` removes (the old date or source), ``tail`` last."""
+    readings = _ellipsis_candidates(main, prev, similar)
+    return list(dict.fromkeys(_finish(drop(strip_question(r)) + tail) for r in readings))
+
+
+def _names(text: str, f: Frame) -> list[Slot]:
+    """The question's names outside its wh-phrase (which stays)."""
+    return [s for s in name_slots(text) if not _in_wh(s, f)]
 
 
 def _speaker_dropped(f: Frame, slot: Slot, new_text: str) -> str | None:
@@ -112,13 +118,10 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
     out: list[str] = []
     sourced = re.match(r"(?i)(.+?),?\s+(according to\s+.+)$", x)
     if sourced and first != "according":  # "And Romania, according to Dan?": the source goes last
-        main = _ellipsis_candidates(sourced.group(1), prev, similar)
-        unsourced = [re.sub(r"(?i),?\s+according to\s+[^,?]+", "", strip_question(r)) for r in main]
-        return list(dict.fromkeys(_finish(f"{r}, {sourced.group(2)}") for r in unsourced))
+        return _then(sourced.group(1), f", {sourced.group(2)}", without_source, prev, similar)
     dated = next((m for m in TIME.finditer(x) if m.end() == len(x) and m.start() > 0), None)
     if dated and first not in PREPOSITIONS:  # "What about Macron on Sept. 3?": the date goes last
-        main = _ellipsis_candidates(x[: dated.start()].rstrip(" ,"), prev, similar)
-        return list(dict.fromkeys(_finish(f"{_undated(strip_question(r))} {dated.group(0)}") for r in main))
+        return _then(x[: dated.start()].rstrip(" ,"), f" {dated.group(0)}", without_dates, prev, similar)
     x = re.sub(r"(?<=\w)[’']s$", "", x) if x[:1].isupper() else x  # "And Poland's?" stands for Poland
     # a date, or a prepositional phrase
     if TIME.fullmatch(x) or (first in PREPOSITIONS and TIME.search(x)):
@@ -150,11 +153,13 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
                 out += _ellipsis_candidates(named, prev, similar)  # "And for Romania?": as "And Romania?"
         return out
     x, owner = _resolve_possessive(x, prev, similar)
-    slots = _slots_for(text, f, x, owner, similar)
     asked = _subject_asked(f, x)
-    if asked and not any(s.kind == "name" for s in name_slots(text) if not _in_wh(s, f)):
+    if asked and not _names(text, f):
         return [asked]  # "Who will attend the summit?" + "What about Witkoff?": no other name to swap
-    for rank, s in enumerate(slots[:3]):
+    # "What did Meloni say about the guarantees?": the new speaker on the same topic comes first,
+    # and what they said at all after it
+    topical = f.verb is not None and re.match(r"\s+about\b", text[f.verb.end :], re.I)
+    for rank, s in enumerate(_slots_for(text, f, x, owner, similar)[:3]):
         new = (
             text[: s.start] + x.split()[-2] + text[s.end :] if s.kind == "modifier" else _replace(text, s, x)
         )
@@ -162,9 +167,6 @@ def _ellipsis_candidates(phrase: str, prev: Turn, similar: Similarity) -> list[s
         if dropped:
             out.append(_finish(dropped))
         generic = _generic_predicate(f, s, x) if rank == 0 else None
-        # "What did Meloni say about the guarantees?": the new speaker on the same topic comes
-        # first, and what they said at all after it
-        topical = f.verb is not None and re.match(r"\s+about\b", text[f.verb.end :], re.I)
         if generic and not topical:
             out.append(generic)
         bare = _without_adjuncts(new, f, (s.start, s.start + len(x))) if rank == 0 else new
@@ -244,7 +246,7 @@ def _slots_for(text: str, f: Frame, x: str, owner: str | None, similar: Similari
     then names and noun phrases by similarity. "the Danish one" and a lone modifier
     ("neoclassical") replace a single word.
     """
-    names_ = [s for s in name_slots(text) if not _in_wh(s, f)]
+    names_ = _names(text, f)
     if owner:
         hit = [s for s in names_ if s.text == owner] or [s for s in _nps(f) if s.text == owner]
         if hit:

@@ -168,6 +168,18 @@ def time_slots(text: str) -> list[Slot]:
     return [Slot(m.start(), m.end(), m.group(0), "date") for m in TIME.finditer(text)]
 
 
+def without_dates(text: str) -> str:
+    """``text`` without its dates ("What did Trump tell CBS News on Sept. 3" -> "... CBS News")."""
+    for t in sorted(time_slots(text), key=lambda t: -t.start):
+        text = text[: t.start].rstrip(" ,") + text[t.end :]
+    return text
+
+
+def without_source(text: str) -> str:
+    """``text`` without its "according to" source ("What will Italy do, according to Meloni")."""
+    return re.sub(r"(?i),?\s+according to\s+[^,?]+", "", text)
+
+
 def pp_slots(text: str) -> list[Slot]:
     """Prepositional phrases up to the next preposition, punctuation, auxiliary or wh-word:
     ``pp_slots("How far is Warsaw from the Baltic Sea?")`` -> ["from the Baltic Sea"]; "according
