@@ -196,17 +196,23 @@ def _answer_quote(body: dict) -> str:
     return next(c["quote"] for c in body["citations"] if c["role"] == "answer")
 
 
+def _follow_up(client, first: str, first_needle: str, question: str) -> dict:
+    """Ask ``first`` (its answer quote must hold ``first_needle``), then ``question`` with it as
+    history; the follow-up's answer, which must not be a refusal."""
+    a1 = client.post("/v1/answer", json={"question": first}).json()
+    assert first_needle in _answer_quote(a1), a1
+    body = client.post(
+        "/v1/answer", json={"question": question, "history": [{"question": first, "answer": a1["answer"]}]}
+    ).json()
+    assert not body["abstained"], body
+    return body
+
+
 def test_subject_swap_is_asked_of_the_new_subject_not_the_old_speaker(client):
     """Issue 23: after what one leader said his country would do, "What about Poland?" asks what
     Poland will do, and is answered from the sentence about Warsaw's contribution."""
     first = "What did Giorgia Meloni say Italy's role would be?"
-    a1 = client.post("/v1/answer", json={"question": first}).json()
-    assert "monitoring" in _answer_quote(a1)
-    body = client.post(
-        "/v1/answer",
-        json={"question": "What about Poland?", "history": [{"question": first, "answer": a1["answer"]}]},
-    ).json()
-    assert not body["abstained"], body
+    body = _follow_up(client, first, "monitoring", "What about Poland?")
     assert "Meloni" not in body["rewritten_question"] and "Poland" in body["rewritten_question"]
     assert "logistical support" in _answer_quote(body)
 
@@ -234,16 +240,7 @@ def test_an_elliptical_follow_up_is_answered_from_an_article_naming_what_it_brin
     """After Macron's figure, "What about according to Bloomberg?" quotes Bloomberg's figure,
     not Macron's again (the reading repeats the first question's words, which match his)."""
     first = "How many countries did Macron say were ready to send troops or contribute other support?"
-    a1 = client.post("/v1/answer", json={"question": first}).json()
-    assert "26" in _answer_quote(a1)
-    body = client.post(
-        "/v1/answer",
-        json={
-            "question": "What about according to Bloomberg?",
-            "history": [{"question": first, "answer": a1["answer"]}],
-        },
-    ).json()
-    assert not body["abstained"], body
+    body = _follow_up(client, first, "26", "What about according to Bloomberg?")
     assert "Bloomberg" in _answer_quote(body) and "10 countries" in _answer_quote(body)
 
 
@@ -264,13 +261,7 @@ def test_a_subject_swap_to_a_place_finds_the_sentence_naming_it_by_its_adjective
     """After what Tusk said Warsaw would contribute, "What about Italy?" quotes Meloni on Rome's
     role ("Italian Prime Minister ..."), not the list "Germany, Italy, and Poland were among ..."."""
     first = "What did Tusk say Warsaw would contribute?"
-    a1 = client.post("/v1/answer", json={"question": first}).json()
-    assert "logistical support" in _answer_quote(a1)
-    body = client.post(
-        "/v1/answer",
-        json={"question": "What about Italy?", "history": [{"question": first, "answer": a1["answer"]}]},
-    ).json()
-    assert not body["abstained"], body
+    body = _follow_up(client, first, "logistical support", "What about Italy?")
     assert "Italian Prime Minister" in _answer_quote(body) and "monitoring" in _answer_quote(body)
 
 
@@ -278,11 +269,5 @@ def test_a_follow_up_is_answered_by_a_reading_whose_sentence_names_what_it_bring
     """After Meloni on Rome's role, "What about Romania?" reads most surely as Romania speaking
     about Rome's role (Meloni's sentence again); Dan's sentence is the one naming Romania."""
     first = "What did Meloni say Rome's role would be?"
-    a1 = client.post("/v1/answer", json={"question": first}).json()
-    assert "monitoring" in _answer_quote(a1)
-    body = client.post(
-        "/v1/answer",
-        json={"question": "What about Romania?", "history": [{"question": first, "answer": a1["answer"]}]},
-    ).json()
-    assert not body["abstained"], body
+    body = _follow_up(client, first, "monitoring", "What about Romania?")
     assert "Romanian President Nicusor Dan" in _answer_quote(body), body["rewritten_question"]
